@@ -1,0 +1,5 @@
+"""`python -m inhouse` is the `inhouse` command."""
+
+from inhouse.cli import main
+
+main()

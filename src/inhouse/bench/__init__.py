@@ -1,0 +1,1 @@
+"""Bake-offs and benchmark results: accuracy, latency and cost, side by side."""

@@ -1,0 +1,117 @@
+"""The bench result contract of design.md: pydantic models, a writer and a reader.
+
+Other tools read these files, so the shape is stable. Metrics are fractions in [0, 1] or `null`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from inhouse import __version__
+from inhouse.errors import InhouseError
+
+Kind = Literal["baseline", "off-the-shelf", "in-house", "api-estimate"]
+
+
+class Latency(BaseModel):
+    """Per-request latency in milliseconds."""
+
+    p50: float
+    p95: float
+    p99: float
+
+
+class SystemResult(BaseModel):
+    """One row of a bake-off: a system and what was measured for it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    kind: Kind
+    metrics: dict[str, float | None]
+    fit_seconds: float | None = None
+    latency_ms: Latency | None = None
+    cost_usd_per_1k: float | None = None
+
+    @field_validator("metrics")
+    @classmethod
+    def _fractions(cls, metrics: dict[str, float | None]) -> dict[str, float | None]:
+        for name, value in metrics.items():
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"metric {name}={value} is not a fraction in [0, 1]")
+        return metrics
+
+
+class Machine(BaseModel):
+    """Where the numbers were measured."""
+
+    cpus: int
+    python: str
+    inhouse: str
+
+    @classmethod
+    def here(cls) -> Machine:
+        return cls(cpus=os.cpu_count() or 1, python=platform.python_version(), inhouse=__version__)
+
+
+class BenchResult(BaseModel):
+    """One workload on one dataset, every system as a row."""
+
+    model_config = ConfigDict(extra="allow")
+
+    workload: str
+    dataset: str
+    protocol: str
+    primary_metric: str
+    machine: Machine = Field(default_factory=Machine.here)
+    systems: list[SystemResult]
+
+    def best(self, kind: Kind) -> SystemResult | None:
+        """The system of this kind with the highest primary metric, if any was measured."""
+        rows = [s for s in self.systems if s.kind == kind and s.metrics.get(self.primary_metric)]
+        return max(rows, key=lambda s: s.metrics[self.primary_metric] or 0.0, default=None)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: nothing is ever half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(results: BenchResult | list[BenchResult], path: Path) -> None:
+    """Write one result (an object) or several (a list) as JSON, atomically."""
+    payload: Any = (
+        [r.model_dump(mode="json") for r in results]
+        if isinstance(results, list)
+        else results.model_dump(mode="json")
+    )
+    atomic_write_text(Path(path), json.dumps(payload, indent=2) + "\n")
+
+
+def read_results(path: Path) -> list[BenchResult]:
+    """Read a file written by `write_results`; a single object comes back as a one-item list."""
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        items = payload if isinstance(payload, list) else [payload]
+        return [BenchResult.model_validate(item) for item in items]
+    except FileNotFoundError:
+        raise InhouseError(f"{path}: no such file; run `inhouse bench` first") from None
+    except (json.JSONDecodeError, ValidationError) as e:
+        raise InhouseError(f"{path}: not a bench result file: {e}") from None

@@ -1,0 +1,21 @@
+"""Registers each command group's Typer app on the root app (one line per group)."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+# module name under inhouse.cli -> (command name, one-line help with an example)
+GROUPS: dict[str, tuple[str, str]] = {
+    "data": ("data", "Check company data files.  e.g. inhouse data check events.csv --kind events"),
+    "datasets": ("datasets", "Public benchmark datasets.  e.g. inhouse datasets list"),
+    "models": ("models", "The local model registry.  e.g. inhouse models add ./Qwen3-0.6B"),
+}
+
+
+def register(app: typer.Typer) -> None:
+    for module, (name, help_text) in GROUPS.items():
+        sub = importlib.import_module(f"inhouse.cli.{module}")
+        if isinstance(sub.app, typer.Typer):
+            app.add_typer(sub.app, name=name, help=help_text)

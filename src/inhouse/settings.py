@@ -1,0 +1,67 @@
+"""One typed settings model: flags, `INHOUSE_*` variables and an optional `inhouse.toml`.
+
+Precedence, highest first: explicit values (CLI flags), environment variables, `inhouse.toml`
+in the working directory (or the file named by `INHOUSE_CONFIG`), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "inhouse"
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("INHOUSE_CONFIG", "inhouse.toml"))
+
+
+class Settings(BaseSettings):
+    """Where inhouse keeps and finds things."""
+
+    model_config = SettingsConfigDict(env_prefix="INHOUSE_", extra="forbid")
+
+    data_dir: Path | None = Field(
+        default=None,
+        description="Benchmark datasets folder. Unset: download into `<cache_dir>/datasets`.",
+    )
+    cache_dir: Path = Field(
+        default=CACHE_HOME, description="Downloads, embeddings caches and pulled models."
+    )
+    registry: Path = Field(
+        default=CACHE_HOME / "models.json",
+        description="The local model registry: which model weights are present, with sha256.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="Logging level for the `inhouse` logger."
+    )
+    pii_patterns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra PII patterns to redact: label -> regular expression.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Settings with CLI overrides applied; `None` overrides are ignored."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
