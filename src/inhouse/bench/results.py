@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from inhouse import __version__
 from inhouse.errors import InhouseError
+from inhouse.files import atomic_write_text
 
 Kind = Literal["baseline", "off-the-shelf", "in-house", "api-estimate"]
 
@@ -77,21 +77,6 @@ class BenchResult(BaseModel):
         """The system of this kind with the highest primary metric, if any was measured."""
         rows = [s for s in self.systems if s.kind == kind and s.metrics.get(self.primary_metric)]
         return max(rows, key=lambda s: s.metrics[self.primary_metric] or 0.0, default=None)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: nothing is ever half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_results(results: BenchResult | list[BenchResult], path: Path) -> None:
