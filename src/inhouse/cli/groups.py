@@ -11,6 +11,11 @@ GROUPS: dict[str, tuple[str, str]] = {
     "data": ("data", "Check company data files.  e.g. inhouse data check events.csv --kind events"),
     "datasets": ("datasets", "Public benchmark datasets.  e.g. inhouse datasets list"),
     "models": ("models", "The local model registry.  e.g. inhouse models add ./Qwen3-0.6B"),
+    "support": (
+        "support",
+        "Intent routing, help-center search, grounded answers.  "
+        'e.g. inhouse support route ./router "my card has not arrived"',
+    ),
 }
 
 
