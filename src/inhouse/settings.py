@@ -10,13 +10,15 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from inhouse.errors import ConfigError
 
 CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "inhouse"
 
@@ -63,5 +65,17 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides: Any) -> Settings:
-    """Settings with CLI overrides applied; `None` overrides are ignored."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings with CLI overrides applied; `None` overrides are ignored.
+
+    A bad value in `inhouse.toml` or an `INHOUSE_*` variable is a `ConfigError` naming it.
+    """
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(
+            f"invalid settings ({problems}). Check the flags, the INHOUSE_* variables and "
+            f"{_config_file()}; valid keys: {', '.join(Settings.model_fields)}"
+        ) from None
