@@ -38,7 +38,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+        return (
+            f"{where}: {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+        )
 
 
 class DataError(InhouseError):
