@@ -1,0 +1,374 @@
+"""Read company data files (CSV, JSONL, Parquet; `.gz` for the text ones) into typed frames.
+
+Polars parses every file. For CSV the standard `csv` module scans the same text once, only to
+give each record its line number (quoted fields may span lines) and to locate the structural
+errors polars reports without one. Every problem is collected and raised as one `DataError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from inhouse.data.schema import get_schema
+from inhouse.data.validate import DEFAULT_MAX_PROBLEMS, validate
+from inhouse.errors import DataError, Problem
+
+Format = Literal["csv", "jsonl", "parquet"]
+SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class RawTable:
+    """A file as found: its columns (strings for CSV), the location of each row, its problems."""
+
+    file: str
+    """The file name used in messages, as the user gave it."""
+    frame: pl.DataFrame
+    """The rows that could be parsed, with the file's own column names."""
+    lines: list[int]
+    """For each row of `frame`: its 1-based line (CSV, JSONL) or row number (Parquet)."""
+    header_line: int | None = None
+    """The line of the header (CSV), where missing columns are reported."""
+    problems: list[Problem] = field(default_factory=list)
+    """Structural problems found while reading (bad quoting, wrong field counts, bad JSON)."""
+    unit: str = "line"
+    """What `lines` count: "line" for text files, "row" for Parquet."""
+
+
+def detect_format(path: Path) -> tuple[Format, bool] | None:
+    """The format of `path` from its extension and whether it is gzipped, or None if unknown."""
+    name = path.name.lower()
+    compressed = name.endswith(".gz")
+    if compressed:
+        name = name[: -len(".gz")]
+    fmt = SUFFIXES.get(Path(name).suffix)
+    if fmt is None or (compressed and fmt == "parquet"):
+        return None
+    return fmt, compressed
+
+
+def _fail(file: str, line: int | None, reason: str) -> DataError:
+    return DataError([Problem(file, line, None, reason)])
+
+
+def load(path: Path | str) -> RawTable:
+    """Read `path` as it is, without checking it against a schema."""
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise _fail(file, None, "no such file; check the path (it is read from the current folder)")
+    detected = detect_format(path)
+    if detected is None:
+        raise _fail(
+            file, None, "unknown file type; use .csv, .csv.gz, .jsonl, .jsonl.gz or .parquet"
+        )
+    fmt, compressed = detected
+    if path.stat().st_size == 0:
+        raise _fail(file, None, "the file is empty (0 bytes); export it again with its data")
+    if fmt == "parquet":
+        return _load_parquet(path, file)
+    data, text = _read_text(path, file, compressed)
+    return _load_csv(file, data, text) if fmt == "csv" else _load_jsonl(file, data, text)
+
+
+def _read_text(path: Path, file: str, compressed: bool) -> tuple[bytes, str]:
+    """The file's bytes (decompressed, BOM removed) and their UTF-8 text."""
+    data = path.read_bytes()
+    if compressed:
+        try:
+            data = gzip.decompress(data)
+        except EOFError:
+            raise _fail(file, None, "the gzip stream is cut off; copy the file again") from None
+        except (OSError, zlib.error) as e:
+            raise _fail(file, None, f"not a valid gzip file ({e}); compress it with gzip") from None
+    data = data.removeprefix(_BOM)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError([_encoding_problem(file, data, e.start, compressed)]) from None
+    if not text.strip():
+        raise _fail(file, None, "the file has no data, only blank lines; export it again")
+    return data, text
+
+
+def _encoding_problem(file: str, data: bytes, offset: int, compressed: bool) -> Problem:
+    """Where the first byte that is not UTF-8 is, and how to convert the file."""
+    line = data.count(b"\n", 0, offset) + 1
+    col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    where = " of the decompressed data" if compressed else ""
+    return Problem(
+        file,
+        line,
+        None,
+        f"not UTF-8: byte 0x{data[offset]:02X} at byte offset {offset}{where} (byte {col} of "
+        f"the line) is not valid UTF-8; convert the file, e.g. "
+        f"`iconv -f latin1 -t utf-8 {file} > fixed{''.join(Path(file).suffixes)}` "
+        f"(use its real encoding if it is not Latin-1)",
+    )
+
+
+# ---------------------------------------------------------------------------------------- CSV
+
+
+def _load_csv(file: str, data: bytes, text: str) -> RawTable:
+    header, records, problems = _scan_csv(file, text)
+    names = [h.strip() for h in header]
+    keep = [i for i, n in enumerate(names) if n and n not in names[:i]]  # first of duplicates
+    good = [(line, fields) for line, fields in records if fields and len(fields) == len(header)]
+    frame = None
+    if not problems:
+        frame = _polars_csv(data, text, len(header), len(records))
+        if frame is not None:
+            nonblank = [i for i, (_, fields) in enumerate(records) if fields]
+            frame = frame[nonblank].select(pl.col(frame.columns[i]).alias(names[i]) for i in keep)
+    if frame is None:  # the rows the scan could read, so the rest is still validated
+        frame = pl.DataFrame(
+            {names[i]: [fields[i] for _, fields in good] for i in keep},
+            schema={names[i]: pl.String for i in keep},
+        )
+    return RawTable(file, frame, [line for line, _ in good], 1, problems)
+
+
+def _polars_csv(data: bytes, text: str, width: int, n_records: int) -> pl.DataFrame | None:
+    """Polars' parse of the file, all columns as strings; None if it fails or disagrees.
+
+    Polars is stricter than the csv module about stray quotes inside unquoted fields, and
+    keeps blank lines as rows of nulls; the scan's records line up with its rows.
+    """
+    eol = "\r" if "\n" not in text else "\n"  # classic Mac line ends
+    try:
+        frame = pl.read_csv(io.BytesIO(data), infer_schema=False, eol_char=eol)
+    except pl.exceptions.PolarsError:
+        return None
+    return frame if frame.shape == (n_records, width) else None
+
+
+def _scan_csv(
+    file: str, text: str
+) -> tuple[list[str], list[tuple[int, list[str] | None]], list[Problem]]:
+    """Header, (start line, fields or None if unreadable) per record, and structural problems."""
+    csv.field_size_limit(2**31 - 1)  # long article bodies are fine
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    records: list[tuple[int, list[str] | None]] = []
+    problems: list[Problem] = []
+    end = 0  # the last line consumed so far
+    while True:
+        start = end + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            end = reader.line_num
+            records.append((start, None))
+            problems.append(Problem(file, start, None, _quote_reason(str(e))))
+            continue
+        end = reader.line_num
+        if header is None:
+            header = fields
+            problems += _header_problems(file, start, fields)
+            continue
+        records.append((start, fields))
+    assert header is not None, "a non-blank text has at least one record"
+    cut = not text.endswith(("\n", "\r"))
+    for i, (line, row) in enumerate(records):
+        if row and len(row) != len(header):
+            last = i == len(records) - 1 and cut
+            problems.append(Problem(file, line, None, _count_reason(len(row), header, last)))
+    return header, records, problems
+
+
+def _header_problems(file: str, line: int, header: list[str]) -> list[Problem]:
+    problems = []
+    names = [h.strip() for h in header]
+    for i, name in enumerate(names):
+        if not name:
+            problems.append(
+                Problem(file, line, None, f"column {i + 1} of the header has no name; name it")
+            )
+        elif name in names[:i]:
+            problems.append(
+                Problem(file, line, name, "appears twice in the header; rename or drop one")
+            )
+    return problems
+
+
+def _quote_reason(error: str) -> str:
+    if "unexpected end of data" in error:
+        return (
+            "a quoted field starts here but the file ends before its closing quote: the file "
+            "looks cut off; export it again"
+        )
+    return (
+        f"bad quoting ({error}); wrap a field that holds commas, quotes or line breaks in "
+        'double quotes and double the quotes inside it ("")'
+    )
+
+
+def _count_reason(n: int, header: list[str], last_and_cut: bool) -> str:
+    reason = f"{n} fields but the header has {len(header)} columns"
+    if last_and_cut:
+        return (
+            f"{reason}: the file ends in the middle of this row and looks cut off; export it again"
+        )
+    if n < len(header):
+        return f"{reason}; add the missing fields (an empty one is fine: a,,c)"
+    return f"{reason}; wrap values that contain commas in double quotes"
+
+
+# -------------------------------------------------------------------------------------- JSONL
+
+
+def _load_jsonl(file: str, data: bytes, text: str) -> RawTable:
+    physical = text.split("\n")
+    lines = [i + 1 for i, line in enumerate(physical) if line.strip()]
+    try:
+        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        if frame.height == len(lines):
+            return RawTable(file, frame, lines)
+    except pl.exceptions.PolarsError:
+        pass
+    # Locate the lines polars could not read, then let polars read the others.
+    problems, good = [], []
+    cut = not text.endswith("\n")
+    for line in lines:
+        reason = _json_line_problem(physical[line - 1], cut and line == len(physical))
+        if reason:
+            problems.append(Problem(file, line, None, reason))
+        else:
+            good.append(line)
+    if not problems:
+        problems = [Problem(file, None, None, "polars could not read it as JSON lines")]
+        good = []
+    frame = pl.DataFrame()
+    if good:
+        body = "\n".join(physical[line - 1] for line in good).encode()
+        try:
+            frame = pl.read_ndjson(io.BytesIO(body), infer_schema_length=None)
+        except pl.exceptions.PolarsError as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            problems.append(Problem(file, None, None, f"polars could not read it ({first})"))
+            good = []
+    return RawTable(file, frame, good, None, problems)
+
+
+def _json_line_problem(line: str, last_and_cut: bool) -> str | None:
+    """Why one JSONL line is not a JSON object, with the fix; None when it is fine."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as e:
+        if last_and_cut:
+            return f"not valid JSON ({e.msg}): the last line is cut off; export the file again"
+        return (
+            f"not valid JSON ({e.msg} at character {e.pos + 1}); each line must be one JSON "
+            'object such as {"item_id": "a1", "title": "Red mug"}'
+        )
+    if not isinstance(value, dict):
+        return f"a JSON {type(value).__name__}, not an object; write one object per line"
+    return None
+
+
+# ------------------------------------------------------------------------------------ Parquet
+
+
+def _load_parquet(path: Path, file: str) -> RawTable:
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise _fail(
+            file,
+            None,
+            f"not a readable Parquet file ({first}); it may be cut off: write it again "
+            "with polars' write_parquet or pandas' to_parquet",
+        ) from None
+    return RawTable(file, frame, list(range(1, frame.height + 1)), unit="row")
+
+
+# ------------------------------------------------------------------------------ public readers
+
+
+def read(
+    path: Path | str,
+    kind: str,
+    *,
+    catalog: pl.DataFrame | Path | str | None = None,
+    intents: Collection[str] | None = None,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> pl.DataFrame:
+    """Read and validate one file of company data of `kind`.
+
+    Returns a DataFrame with exactly the kind's documented columns and types (see
+    `inhouse.data.schema.SCHEMAS`); raises one `DataError` listing every problem found, up to
+    `max_problems`. `catalog` (events only) makes unknown item ids an error; `intents`
+    (tickets only) makes unknown intents an error.
+
+    >>> events = read("events.csv", "events", catalog="catalog.parquet")  # doctest: +SKIP
+    """
+    schema = get_schema(kind)
+    known_items = None
+    catalog_name = None
+    if catalog is not None:
+        assert kind == "events", "only events are checked against a catalog"
+        if not isinstance(catalog, pl.DataFrame):
+            catalog_name = str(catalog)
+            catalog = read_catalog(catalog, max_problems=max_problems)
+        known_items = catalog["item_id"]
+    assert intents is None or kind == "tickets", "only tickets have intents"
+    raw = load(path)
+    return validate(
+        raw,
+        schema,
+        known_items=known_items,
+        catalog_name=catalog_name,
+        intents=intents,
+        max_problems=max_problems,
+    )
+
+
+def read_catalog(path: Path | str, *, max_problems: int = DEFAULT_MAX_PROBLEMS) -> pl.DataFrame:
+    """Catalog: item_id, title, description, tags (list), category, url. Ids are unique."""
+    return read(path, "catalog", max_problems=max_problems)
+
+
+def read_events(
+    path: Path | str,
+    catalog: pl.DataFrame | Path | str | None = None,
+    *,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> pl.DataFrame:
+    """Events: user_id, item_id, timestamp (UTC), event, value; items checked against `catalog`."""
+    return read(path, "events", catalog=catalog, max_problems=max_problems)
+
+
+def read_tickets(
+    path: Path | str,
+    intents: Collection[str] | None = None,
+    *,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> pl.DataFrame:
+    """Tickets: ticket_id, text, intent, resolution, timestamp; intents checked if given."""
+    return read(path, "tickets", intents=intents, max_problems=max_problems)
+
+
+def read_articles(path: Path | str, *, max_problems: int = DEFAULT_MAX_PROBLEMS) -> pl.DataFrame:
+    """Help-center articles: article_id, title, body. Ids are unique."""
+    return read(path, "articles", max_problems=max_problems)
