@@ -1,0 +1,396 @@
+"""The one `Recommender` protocol every system satisfies, and the code they all share.
+
+A system implements `_fit(data)` and `_score(histories)` (plus `_state`/`_set_state` for save and
+load); `BaseRecommender` gives it `fit`, `score`, `recommend`, `explain`, `save` and `load`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from inhouse.errors import InhouseError
+
+Kind = Literal["baseline", "off-the-shelf", "in-house"]
+CATALOG_COLUMNS = ["item_id", "title", "description", "tags", "category", "url"]
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """Ranks catalog items for a history of item ids (oldest first)."""
+
+    name: str
+    kind: Kind
+
+    def fit(self, events: pl.DataFrame, catalog: pl.DataFrame) -> None: ...
+
+    def score(self, histories: list[list[str]]) -> np.ndarray:
+        """(n_histories, n_catalog_items) float32 in catalog order, higher = better."""
+        ...
+
+    def recommend(
+        self, histories: list[list[str]], k: int = 10, exclude_seen: bool = True
+    ) -> tuple[list[list[str]], np.ndarray]: ...
+
+    def similar_items(self, item_id: str, k: int = 10) -> tuple[list[str], np.ndarray]: ...
+
+    def save(self, path: Path) -> None: ...
+
+    @classmethod
+    def load(cls, path: Path) -> Recommender: ...
+
+
+class ItemIndex:
+    """Catalog item ids <-> ints in catalog order, so every system's score columns align."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.ids: list[str] = [str(i) for i in ids]
+        self.index: dict[str, int] = {item: i for i, item in enumerate(self.ids)}
+        assert len(self.index) == len(self.ids), "ItemIndex: duplicate item ids"
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self.index
+
+    def encode(self, history: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """Known items of `history` as int64 indices (order kept), and the unknown ids."""
+        known = [self.index[i] for i in history if i in self.index]
+        unknown = [i for i in history if i not in self.index]
+        return np.asarray(known, dtype=np.int64), unknown
+
+    def decode(self, indices: Iterable[int]) -> list[str]:
+        return [self.ids[int(i)] for i in indices]
+
+    def add(self, ids: Iterable[str]) -> list[int]:
+        """Append new item ids (cold-start items); returns their indices. Known ids are kept."""
+        out = []
+        for item in ids:
+            if item not in self.index:
+                self.index[item] = len(self.ids)
+                self.ids.append(item)
+            out.append(self.index[item])
+        return out
+
+
+@dataclass
+class Interactions:
+    """Clean training data: events sorted by (user, time) with item indices, and the catalog."""
+
+    items: ItemIndex
+    catalog: pl.DataFrame  # catalog rows in `items` order
+    events: pl.DataFrame  # user_id, item_id, timestamp, item_idx (sorted, known items only)
+    report: dict[str, int] = field(default_factory=dict)  # dropped rows and why
+    sha256: str = ""
+
+    @property
+    def users(self) -> list[str]:
+        return self.events["user_id"].unique(maintain_order=True).to_list()
+
+    def sequences(self) -> list[np.ndarray]:
+        """Each user's item indices, oldest first (users in first-seen order)."""
+        grouped = self.events.group_by("user_id", maintain_order=True).agg("item_idx")
+        return [np.asarray(s, dtype=np.int64) for s in grouped["item_idx"].to_list()]
+
+    def matrix(self) -> sp.csr_matrix:
+        """User x item interaction counts (float32 CSR), users in `sequences` order."""
+        users = pl.DataFrame({"user_id": self.users}).with_row_index("_u")
+        rows = self.events.join(users, on="user_id", how="left", maintain_order="left")[
+            "_u"
+        ].to_numpy()
+        cols = self.events["item_idx"].to_numpy()
+        n_users = users.height
+        data = np.ones(len(rows), dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(n_users, len(self.items)))
+
+    def popularity(self) -> np.ndarray:
+        """Interaction counts per item, float32 in catalog order."""
+        counts = np.bincount(self.events["item_idx"].to_numpy(), minlength=len(self.items))
+        return counts.astype(np.float32)
+
+
+def prepare(events: pl.DataFrame, catalog: pl.DataFrame) -> Interactions:
+    """Check and clean events against the catalog: drop unknown items (counted), exact duplicates,
+    and sort stably by user then timestamp, so time going backwards in a file is harmless."""
+    for col in ("user_id", "item_id", "timestamp"):
+        if col not in events.columns:
+            raise InhouseError(
+                f"events: missing column {col!r}; events need user_id, item_id, timestamp"
+            )
+    if "item_id" not in catalog.columns:
+        raise InhouseError("catalog: missing column 'item_id'")
+    catalog = catalog.unique("item_id", keep="first", maintain_order=True)
+    if catalog.height == 0:
+        raise InhouseError("catalog: no items; a recommender needs at least one catalog item")
+    items = ItemIndex(catalog["item_id"].cast(pl.String).to_list())
+    ev = events.select(
+        pl.col("user_id").cast(pl.String), pl.col("item_id").cast(pl.String), pl.col("timestamp")
+    ).with_row_index("_row")
+    report: dict[str, int] = {"events_in": ev.height}
+    missing = ev.filter(pl.col("user_id").is_null() | pl.col("item_id").is_null())
+    report["dropped_missing_ids"] = missing.height
+    ev = ev.drop_nulls(["user_id", "item_id"])
+    lookup = pl.DataFrame({"item_id": items.ids, "item_idx": np.arange(len(items), dtype=np.int64)})
+    known = ev.join(lookup, on="item_id", how="inner")
+    report["dropped_unknown_items"] = ev.height - known.height
+    deduped = known.unique(["user_id", "item_id", "timestamp"], keep="first", maintain_order=True)
+    report["dropped_duplicates"] = known.height - deduped.height
+    clean = deduped.sort(["user_id", "timestamp", "_row"], maintain_order=True).drop("_row")
+    report["events_used"] = clean.height
+    digest = hashlib.sha256()
+    digest.update(clean.select("user_id", "item_id", "timestamp").write_csv().encode())
+    digest.update("\n".join(items.ids).encode())
+    return Interactions(items, catalog, clean, report, digest.hexdigest())
+
+
+@dataclass
+class Recommendation:
+    """One answer for one history: ranked items, scores, and what the caller should know."""
+
+    items: list[str]
+    scores: list[float]
+    fallback: bool = False  # True when no known history item: popularity was used
+    unknown: list[str] = field(default_factory=list)  # history ids not in the catalog (ignored)
+    notes: list[str] = field(default_factory=list)
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the `k` highest scores per row, best first (argpartition)."""
+    n = scores.shape[1]
+    k = min(k, n)
+    if k <= 0:
+        return np.zeros((scores.shape[0], 0), np.int64), np.zeros((scores.shape[0], 0), np.float32)
+    part = (
+        np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        if k < n
+        else np.tile(np.arange(n), (scores.shape[0], 1))
+    )
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    idx = np.take_along_axis(part, order, axis=1)
+    return idx, np.take_along_axis(vals, order, axis=1)
+
+
+def recommend_from_scores(
+    scores: np.ndarray, seen: list[np.ndarray] | None, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k per row after setting `seen` items to -inf; rows may end with -inf entries dropped
+    by the caller when k exceeds what is left."""
+    if k < 1:
+        raise InhouseError(f"k={k}: ask for at least one recommendation (k >= 1)")
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    if seen is not None:
+        for row, s in enumerate(seen):
+            if len(s):
+                scores[row, s] = -np.inf
+    return top_k(scores, k)
+
+
+class BaseRecommender:
+    """Shared behaviour of every system. Subclasses set `name`, `kind` and implement
+    `_fit(data)`, `_score(histories)` (histories: non-empty int arrays), `_state()`/`_set_state()`.
+    """
+
+    name: ClassVar[str] = "base"
+    kind: ClassVar[Kind] = "baseline"
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = dict(params)
+        self.items = ItemIndex([])
+        self.popularity = np.zeros(0, np.float32)
+        self.fit_report: dict[str, int] = {}
+        self.data_sha256 = ""
+        self.metrics: dict[str, float | None] = {}  # validation metrics, stored in the manifest
+        self.catalog = pl.DataFrame({c: [] for c in CATALOG_COLUMNS})
+
+    # ---- to implement
+    def _fit(self, data: Interactions) -> None:
+        raise NotImplementedError
+
+    def _score(self, histories: list[np.ndarray]) -> np.ndarray:
+        """Scores (len(histories), len(self.items)) for histories of known item indices."""
+        raise NotImplementedError
+
+    def _state(self) -> dict[str, np.ndarray]:
+        """Arrays saved with the model (besides items, popularity and params)."""
+        return {}
+
+    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
+        """Restore from `_state()` arrays; `folder` holds any extra files `_save_extra` wrote."""
+
+    def _save_extra(self, folder: Path) -> None:
+        """Write extra files (e.g. model weights) into the version folder being built."""
+
+    # ---- shared
+    def fit(self, events: pl.DataFrame, catalog: pl.DataFrame) -> None:
+        """Fit on `events` (user_id, item_id, timestamp, ...) over `catalog` (item_id, ...)."""
+        data = prepare(events, catalog)
+        self.items = data.items
+        self.catalog = data.catalog
+        self.popularity = data.popularity()
+        self.fit_report = data.report
+        self.data_sha256 = data.sha256
+        self._fit(data)
+
+    def score(self, histories: list[list[str]]) -> np.ndarray:
+        """Scores over catalog order; a history with no known item gets popularity."""
+        encoded = [self.items.encode(h)[0] for h in histories]
+        out = np.empty((len(histories), len(self.items)), dtype=np.float32)
+        rows = [i for i, h in enumerate(encoded) if len(h)]
+        if rows:
+            out[rows] = self._score([encoded[i] for i in rows])
+        empty = [i for i, h in enumerate(encoded) if not len(h)]
+        if empty:
+            out[empty] = self.popularity_scores()
+        return out
+
+    def popularity_scores(self) -> np.ndarray:
+        """Popularity over all items (cold-start items get 0), the fallback for empty histories."""
+        pop = np.zeros(len(self.items), np.float32)
+        pop[: len(self.popularity)] = self.popularity
+        return pop
+
+    def _top(
+        self, histories: list[np.ndarray], k: int, exclude_seen: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k item indices and scores for encoded histories (vector systems override this)."""
+        scores = np.empty((len(histories), len(self.items)), np.float32)
+        rows = [i for i, h in enumerate(histories) if len(h)]
+        if rows:
+            scores[rows] = self._score([histories[i] for i in rows])
+        for i, h in enumerate(histories):
+            if not len(h):
+                scores[i] = self.popularity_scores()
+        return recommend_from_scores(scores, histories if exclude_seen else None, k)
+
+    def recommend(
+        self, histories: list[list[str]], k: int = 10, exclude_seen: bool = True
+    ) -> tuple[list[list[str]], np.ndarray]:
+        """Top-k item ids per history and their scores (rows padded with -inf past what is left)."""
+        if k < 1:
+            raise InhouseError(f"k={k}: ask for at least one recommendation (k >= 1)")
+        encoded = [self.items.encode(h)[0] for h in histories]
+        idx, vals = self._top(encoded, k, exclude_seen)
+        ids = [
+            [self.items.ids[j] for j, v in zip(r, s, strict=True) if np.isfinite(v)]
+            for r, s in zip(idx, vals, strict=True)
+        ]
+        return ids, vals
+
+    def recommend_one(
+        self, history: list[str], k: int = 10, exclude_seen: bool = True
+    ) -> Recommendation:
+        """One history's answer, saying when popularity was used and which ids were ignored."""
+        known, unknown = self.items.encode(history)
+        ids, vals = self.recommend([history], k, exclude_seen)
+        rec = Recommendation(ids[0], [float(v) for v in vals[0][: len(ids[0])]], unknown=unknown)
+        if unknown:
+            rec.notes.append(
+                f"ignored {len(unknown)} history item(s) not in the catalog: "
+                + ", ".join(unknown[:5])
+            )
+        if not len(known):
+            rec.fallback = True
+            rec.notes.append(
+                "no known history: showing the most popular items (popularity fallback)"
+            )
+        left = len(self.items) - (len(set(known.tolist())) if exclude_seen else 0)
+        if k > left:
+            rec.notes.append(
+                f"k={k} is more than the {left} catalog items left to recommend; "
+                f"returned {len(ids[0])}"
+            )
+        return rec
+
+    def similar_items(self, item_id: str, k: int = 10) -> tuple[list[str], np.ndarray]:
+        """Items most like `item_id` (the item itself excluded)."""
+        if item_id not in self.items:
+            raise InhouseError(
+                f"item {item_id!r} is not in the catalog; check the id or refit with it"
+            )
+        ids, vals = self.recommend([[item_id]], k, exclude_seen=True)
+        return ids[0], vals[0][: len(ids[0])]
+
+    def explain(self, history: list[str], item_id: str) -> list[tuple[str, float]]:
+        """History items that contributed most to `item_id`'s score, largest first.
+        Default: leave-one-out (score drop when the history item is removed)."""
+        if item_id not in self.items:
+            raise InhouseError(f"item {item_id!r} is not in the catalog")
+        known = [h for h in dict.fromkeys(history) if h in self.items]
+        if not known:
+            return []
+        j = self.items.index[item_id]
+        variants = [history] + [[h for h in history if h != drop] for drop in known]
+        col = self.score(variants)[:, j]
+        contrib = [(h, float(col[0] - col[i + 1])) for i, h in enumerate(known)]
+        return sorted(contrib, key=lambda t: -t[1])
+
+    def title(self, item_id: str) -> str:
+        """The catalog title of an item ('' when unknown)."""
+        if item_id not in self.items or "title" not in self.catalog.columns:
+            return ""
+        row = self.items.index[item_id]
+        if row >= self.catalog.height:
+            return ""
+        value = self.catalog["title"][row]
+        return "" if value is None else str(value)
+
+    def manifest(self) -> dict[str, Any]:
+        from inhouse import __version__
+
+        return {
+            "system": self.name,
+            "kind": self.kind,
+            "data_sha256": self.data_sha256,
+            "parameters": self.params,
+            "validation_metrics": self.metrics,
+            "fit_report": self.fit_report,
+            "n_items": len(self.items),
+            "inhouse_version": __version__,
+        }
+
+    def save(self, path: Path) -> Path:
+        """Save into a new version folder `path/vNNNN` and point `path/current` at it (atomic)."""
+        from inhouse.recommend.artifacts import write_version
+
+        def write(folder: Path) -> None:
+            arrays = {f"state_{k}": v for k, v in self._state().items()}
+            arrays["popularity"] = self.popularity
+            np.savez(folder / "arrays.npz", allow_pickle=False, **arrays)
+            (folder / "items.json").write_text(json.dumps(self.items.ids))
+            self.catalog.write_parquet(folder / "catalog.parquet")
+            self._save_extra(folder)
+
+        return write_version(Path(path), self.manifest(), write)
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Load the current version under `path` (or a version folder itself)."""
+        from inhouse.recommend.artifacts import read_version
+
+        folder, manifest = read_version(Path(path))
+        if manifest.get("system") != cls.name:
+            raise InhouseError(
+                f"{folder}: holds a {manifest.get('system')!r} model, not {cls.name!r}; "
+                "use inhouse.recommend.load_recommender(path)"
+            )
+        model = cls(**manifest.get("parameters", {}))
+        model.items = ItemIndex(json.loads((folder / "items.json").read_text()))
+        model.catalog = pl.read_parquet(folder / "catalog.parquet")
+        model.data_sha256 = manifest.get("data_sha256", "")
+        model.metrics = manifest.get("validation_metrics", {})
+        model.fit_report = manifest.get("fit_report", {})
+        with np.load(folder / "arrays.npz", allow_pickle=False) as z:
+            model.popularity = z["popularity"]
+            state = {k.removeprefix("state_"): z[k] for k in z.files if k.startswith("state_")}
+        model._set_state(state, folder)
+        return model

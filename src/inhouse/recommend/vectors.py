@@ -1,0 +1,67 @@
+"""Vector systems: items and histories as vectors, served by a FAISS inner-product index.
+
+A subclass sets `self.item_vectors` in `_fit` and implements `_query(histories)`; scoring is a
+dot product and `recommend` for a user is one FAISS search, not a loop over items.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from inhouse.recommend.base import BaseRecommender
+
+
+class VectorRecommender(BaseRecommender):
+    """Score = query(history) . item_vector; top-k through a FAISS IndexFlatIP."""
+
+    item_vectors: np.ndarray = np.zeros((0, 0), np.float32)
+    _index: faiss.Index | None = None
+
+    def _query(self, histories: list[np.ndarray]) -> np.ndarray:
+        """(len(histories), dim) float32 query vectors for non-empty encoded histories."""
+        raise NotImplementedError
+
+    def set_item_vectors(self, vectors: np.ndarray) -> None:
+        """Replace the item vectors (rows in catalog order) and rebuild the FAISS index."""
+        self.item_vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._index = None
+
+    @property
+    def index(self) -> faiss.Index:
+        if self._index is None:
+            index = faiss.IndexFlatIP(self.item_vectors.shape[1])
+            index.add(self.item_vectors)
+            self._index = index
+        return self._index
+
+    def _score(self, histories: list[np.ndarray]) -> np.ndarray:
+        scores: np.ndarray = self._query(histories) @ self.item_vectors.T
+        return scores.astype(np.float32, copy=False)
+
+    def _top(
+        self, histories: list[np.ndarray], k: int, exclude_seen: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.items)
+        if any(not len(h) for h in histories) or k >= n:
+            return super()._top(histories, k, exclude_seen)
+        queries = np.ascontiguousarray(self._query(histories), dtype=np.float32)
+        extra = max(len(np.unique(h)) for h in histories) if exclude_seen else 0
+        vals, idx = self.index.search(queries, min(n, k + extra))
+        out_i = np.zeros((len(histories), k), np.int64)
+        out_v = np.full((len(histories), k), -np.inf, np.float32)
+        for row, h in enumerate(histories):
+            keep = idx[row] >= 0
+            if exclude_seen:
+                keep &= ~np.isin(idx[row], h)
+            i, v = idx[row][keep][:k], vals[row][keep][:k]
+            out_i[row, : len(i)], out_v[row, : len(v)] = i, v
+        return out_i, out_v
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"item_vectors": self.item_vectors}
+
+    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
+        self.set_item_vectors(arrays["item_vectors"])
