@@ -275,11 +275,13 @@ def _json_line_problem(line: str, last_and_cut: bool) -> str | None:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as e:
+        at = "" if e.msg.endswith(" at") else " at"
+        what = f"not valid JSON ({e.msg.lower()}{at} character {e.pos + 1})"
         if last_and_cut:
-            return f"not valid JSON ({e.msg}): the last line is cut off; export the file again"
+            return f"{what}: the last line looks cut off; export the file again"
         return (
-            f"not valid JSON ({e.msg} at character {e.pos + 1}); each line must be one JSON "
-            'object such as {"item_id": "a1", "title": "Red mug"}'
+            f"{what}; each line must be one JSON object such as "
+            '{"item_id": "a1", "title": "Red mug"}'
         )
     if not isinstance(value, dict):
         return f"a JSON {type(value).__name__}, not an object; write one object per line"

@@ -156,6 +156,11 @@ def _check_column(values: pl.Series, column: Column, problems: _Problems) -> pl.
     return typed
 
 
+def _null_where(s: pl.Series, mask: pl.Series) -> pl.Series:
+    """`s` with nulls where `mask` is true (a copy; works for every dtype)."""
+    return pl.select(pl.when(pl.lit(mask)).then(None).otherwise(pl.lit(s))).to_series()
+
+
 def _never(row: int) -> str:
     raise AssertionError(f"row {row} has no problem to explain")
 
@@ -181,7 +186,7 @@ def _to_text(s: pl.Series, strip: bool = False) -> tuple[pl.Series, pl.Series, R
     if strip:
         text = text.str.strip_chars()
     blank = text.str.strip_chars().str.len_chars() == 0
-    return text.clone().scatter(blank.fill_null(False).arg_true(), None), _no_bad(s), _never
+    return _null_where(text, blank), _no_bad(s), _never
 
 
 def _to_float(s: pl.Series) -> tuple[pl.Series, pl.Series, Reason]:
@@ -197,7 +202,7 @@ def _to_float(s: pl.Series) -> tuple[pl.Series, pl.Series, Reason]:
         num, bad = pl.Series([None] * s.len(), dtype=pl.Float64), s.is_not_null()
     bad = bad.fill_null(False)
     return (
-        num.clone().scatter(bad.arg_true(), None),
+        _null_where(num, bad),
         bad,
         lambda r: (
             f"not a number: {s[r]!r}; write {EXAMPLES['float']} (with . as the decimal "
@@ -225,7 +230,7 @@ def _to_tags(s: pl.Series) -> tuple[pl.Series, pl.Series, Reason]:
         )
     tags = tags.list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
     empty = (tags.list.len() == 0).fill_null(False)
-    return tags.clone().scatter(empty.arg_true(), None), _no_bad(s), _never
+    return _null_where(tags, empty), _no_bad(s), _never
 
 
 def _to_timestamp(s: pl.Series) -> tuple[pl.Series, pl.Series, Reason]:
@@ -239,12 +244,7 @@ def _to_timestamp(s: pl.Series) -> tuple[pl.Series, pl.Series, Reason]:
     if s.dtype.is_numeric():
         seconds = s.cast(pl.Float64)
         too_big = (seconds.abs() >= _MAX_UNIX_SECONDS).fill_null(False) | seconds.is_nan()
-        micros = (
-            (seconds * 1_000_000)
-            .round(0)
-            .cast(pl.Int64, strict=False)
-            .scatter(too_big.arg_true(), None)
-        )
+        micros = _null_where((seconds * 1_000_000).round(0).cast(pl.Int64, strict=False), too_big)
         stamps = pl.from_epoch(micros, time_unit="us").dt.replace_time_zone("UTC")
         return stamps, too_big, lambda r: _millis_reason(s[r])
     if s.dtype != pl.String:
@@ -255,10 +255,9 @@ def _to_timestamp(s: pl.Series) -> tuple[pl.Series, pl.Series, Reason]:
         )
     text = s.str.strip_chars()
     digits = text.str.contains(r"^-?\d+$").fill_null(False)
-    too_big = digits & ~text.str.contains(r"^-?\d{1,11}$").fill_null(False)
-    ints = text.cast(pl.Int64, strict=False).clone().scatter((~digits | too_big).arg_true(), None)
-    ints = ints.scatter((ints.abs() >= _MAX_UNIX_SECONDS).fill_null(False).arg_true(), None)
-    too_big = too_big | (digits & ints.is_null())
+    ints = _null_where(text.cast(pl.Int64, strict=False), ~digits)
+    too_big = digits & (ints.abs() >= _MAX_UNIX_SECONDS).fill_null(True)  # null: beyond Int64
+    ints = _null_where(ints, too_big)
     candidates = [pl.from_epoch(ints, time_unit="s").dt.replace_time_zone("UTC").cast(utc)]
     for fmt in _ISO_FORMATS:
         candidates.append(text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC"))
