@@ -36,6 +36,12 @@ class DatasetFile(BaseModel):
     path: str = Field(description="Path inside the dataset folder, with `/` separators.")
     size: int = Field(ge=0, description="Size in bytes.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Lower-case hex sha256.")
+    content_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="sha256 of the decompressed bytes of a converted .gz file (the gzip "
+        "container itself may differ between compressors).",
+    )
 
 
 class DatasetRecord(BaseModel):
@@ -64,7 +70,16 @@ class DatasetRecord(BaseModel):
 
     def loader_function(self) -> Loader:
         """The function `(folder, name, protocol) -> data` named by `loader`."""
-        return _function(self.loader)
+        return self.function(self.loader)
+
+    @staticmethod
+    def function(ref: str) -> Callable[..., Any]:
+        """The function named `module:function` under `inhouse.datasets`."""
+        module, _, name = ref.partition(":")
+        found: Callable[..., Any] = getattr(
+            importlib.import_module(f"inhouse.datasets.{module}"), name
+        )
+        return found
 
     def download_files(self) -> list[tuple[DatasetFile, str]]:
         """Each original file to download, with its URL (folder URLs expanded)."""
@@ -85,14 +100,6 @@ class DatasetRecord(BaseModel):
         if self.converter:
             return list(self.converted)
         return [f.path for f in self.files]
-
-
-def _function(ref: str) -> Callable[..., Any]:
-    module, _, name = ref.partition(":")
-    function: Callable[..., Any] = getattr(
-        importlib.import_module(f"inhouse.datasets.{module}"), name
-    )
-    return function
 
 
 class Catalogue:

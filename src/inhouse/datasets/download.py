@@ -10,22 +10,19 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-
-import httpx
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from typing import TYPE_CHECKING
 
 from inhouse.datasets.catalogue import CATALOGUE, Catalogue, DatasetFile, DatasetRecord
+from inhouse.datasets.checksums import matches
 from inhouse.errors import DatasetError
 from inhouse.settings import get_settings
 
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+if TYPE_CHECKING:  # httpx and rich load only when something is downloaded
+    import httpx
+    from rich.progress import Progress, TaskID
+
+TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10.0
 HINT = "Set INHOUSE_DATA_DIR to a folder holding the datasets or pass --data-dir"
 
 
@@ -65,23 +62,37 @@ def is_present(record: DatasetRecord, folder: Path) -> bool:
     return all((folder / p).is_file() for p in record.required_paths())
 
 
-def fetch(record: DatasetRecord, folder: Path, client: httpx.Client | None = None) -> None:
+def fetch(record: DatasetRecord, folder: Path) -> None:
     """Download the record's missing original files into `folder`, each checked by sha256."""
     todo = [(f, url) for f, url in record.download_files() if not _verified(folder / f.path, f)]
     if todo:
-        with (
-            httpx.Client(timeout=TIMEOUT, follow_redirects=True) as own,
-            _progress() as progress,
-        ):
-            total = progress.add_task(
+        import httpx
+
+        timeout = httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        with httpx.Client(timeout=timeout, follow_redirects=True) as client, _progress() as bar:
+            total = bar.add_task(
                 f"{record.name}: {len(todo)} files", total=sum(f.size for f, _ in todo)
             )
             for f, url in todo:
-                _download(client or own, url, folder / f.path, f, progress, total)
+                _download(client, url, folder / f.path, f, bar, total)
     if record.converter and not is_present(record, folder):
-        from inhouse.datasets.catalogue import _function
+        convert(record, folder)
 
-        _function(record.converter)(folder)
+
+def convert(record: DatasetRecord, folder: Path) -> None:
+    """Run the record's converter on the downloaded originals and check what it wrote."""
+    assert record.converter, f"{record.name} has no converter"
+    record.function(record.converter)(folder)
+    pinned = {f.path: f for f in record.files}
+    wrong = [p for p in record.converted if p in pinned and not matches(folder / p, pinned[p])]
+    if wrong:
+        for p in record.converted:
+            (folder / p).unlink(missing_ok=True)
+        raise DatasetError(
+            f"{folder}: converting {record.name} gave files that differ from the catalogue "
+            f"({', '.join(wrong)}); they were removed. This is a bug in inhouse or a changed "
+            f"converter library; please report it. {HINT}."
+        )
 
 
 def _verified(path: Path, f: DatasetFile) -> bool:
@@ -90,6 +101,15 @@ def _verified(path: Path, f: DatasetFile) -> bool:
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -106,12 +126,14 @@ def _download(
     dest: Path,
     expected: DatasetFile,
     progress: Progress,
-    task: object,
+    task: TaskID,
 ) -> None:
     """Stream `url` to a temporary file beside `dest`, check its sha256, then rename it."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     tmp = Path(tmp_name)
+    import httpx
+
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as out:
@@ -121,7 +143,7 @@ def _download(
                     for chunk in response.iter_bytes():
                         out.write(chunk)
                         digest.update(chunk)
-                        progress.advance(task, len(chunk))  # type: ignore[arg-type]
+                        progress.advance(task, len(chunk))
             except httpx.HTTPError as e:
                 raise DatasetError(
                     f"could not download {dest.name} from {url} ({e}). {HINT}."
