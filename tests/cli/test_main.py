@@ -1,0 +1,50 @@
+"""The root command: help lists every group, user errors exit 2 cleanly, bugs keep tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inhouse.cli import app, main
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inhouse", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_help_lists_every_group_with_an_example() -> None:
+    from inhouse.cli.groups import GROUPS
+
+    result = _run("--help")
+    assert result.returncode == 0, result.stderr
+    for name, help_text in GROUPS.values():
+        assert name in result.stdout
+        assert "e.g." in help_text, f"group {name} has no example in its help"
+
+
+def test_user_error_is_one_message_and_exit_2(tmp_path: Path) -> None:
+    result = _run("data", "check", str(tmp_path / "nope.csv"), "--kind", "catalog")
+    assert result.returncode == 2
+    assert "nope.csv" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_bad_flag_exits_2() -> None:
+    result = _run("data", "check", "x.csv", "--kind", "nonsense")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug, not a user error")
+
+    monkeypatch.setattr(app, "registered_commands", list(app.registered_commands))
+    monkeypatch.setattr("inhouse.cli._register", lambda: app.command("broken")(broken))
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["broken"])
