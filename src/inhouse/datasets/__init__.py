@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, overload
 
 from inhouse.datasets.catalogue import CATALOGUE, Dataset, DatasetFile, DatasetRecord
-from inhouse.datasets.download import resolve_dir
+from inhouse.datasets.download import is_present, locate, resolve_dir
 from inhouse.datasets.types import (
     IntentData,
     RecCase,
@@ -33,8 +33,11 @@ __all__ = [
     "ResponseData",
     "RetrievalData",
     "RetrievalQuery",
+    "is_present",
     "load",
+    "locate",
     "resolve_dir",
+    "split_sizes",
 ]
 
 
@@ -61,3 +64,25 @@ def load(name: str, data_dir: Path | str | None = None) -> Dataset:
     record = CATALOGUE[name]
     folder = resolve_dir(name, data_dir)
     return record.loader_function()(folder, record.name, record.protocol)
+
+
+def split_sizes(data: Dataset) -> dict[str, int]:
+    """Rows per part of a loaded dataset, e.g. {"train": 9002, "valid": 1001, "test": 3080}."""
+    if isinstance(data, RecommendData):
+        return {
+            "items": data.catalog.height,
+            "train_events": data.train_events.height,
+            "valid_events": data.valid_events.height,
+            "valid_cases": len(data.valid),
+            "test_cases": len(data.test),
+        }
+    if isinstance(data, IntentData):
+        return {
+            "intents": len(data.intents),
+            "train": data.train.height,
+            "valid": data.valid.height,
+            "test": data.test.height,
+        }
+    if isinstance(data, RetrievalData):
+        return {"articles": data.articles.height, "dev": len(data.dev), "test": len(data.test)}
+    return {"train": data.train.height, "test": data.test.height, "intents": len(data.categories)}

@@ -26,6 +26,24 @@ CONNECT_TIMEOUT_S = 10.0
 HINT = "Set INHOUSE_DATA_DIR to a folder holding the datasets or pass --data-dir"
 
 
+def locate(name: str, data_dir: Path | str | None = None) -> tuple[Path, str]:
+    """Where dataset `name` is looked for, and why: `--data-dir`, `INHOUSE_DATA_DIR` or `cache`.
+
+    Nothing is checked or downloaded. `INHOUSE_DATA_DIR` also stands for `data_dir` in
+    `inhouse.toml`.
+    """
+    settings = get_settings(data_dir=data_dir)
+    if settings.data_dir is not None:
+        origin = "--data-dir" if data_dir is not None else "INHOUSE_DATA_DIR"
+        return Path(settings.data_dir).expanduser() / name, origin
+    return cache_folder(name), "cache"
+
+
+def cache_folder(name: str) -> Path:
+    """`<cache_dir>/datasets/<name>`, where downloads go."""
+    return Path(get_settings().cache_dir).expanduser() / "datasets" / name
+
+
 def resolve_dir(
     name: str,
     data_dir: Path | str | None = None,
@@ -39,20 +57,16 @@ def resolve_dir(
     and must already be complete there; nothing is downloaded into it.
     """
     record = catalogue[name]
-    settings = get_settings(data_dir=data_dir)
-    if settings.data_dir is not None:
-        folder = Path(settings.data_dir).expanduser() / name
+    folder, origin = locate(name, data_dir)
+    if origin != "cache":
         missing = [p for p in record.required_paths() if not (folder / p).is_file()]
         if missing:
-            where = "--data-dir" if data_dir is not None else "INHOUSE_DATA_DIR"
             raise DatasetError(
                 f"{folder}: dataset {name!r} is incomplete, missing {', '.join(missing[:3])}"
-                f"{' …' if len(missing) > 3 else ''}. Point {where} at the folder that holds "
+                f"{' …' if len(missing) > 3 else ''}. Point {origin} at the folder that holds "
                 f"{name}/, or unset it to download the public files into the cache."
             )
-        return folder
-    folder = Path(settings.cache_dir).expanduser() / "datasets" / name
-    if download:
+    elif download:
         fetch(record, folder)
     return folder
 
