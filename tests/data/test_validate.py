@@ -236,3 +236,41 @@ def test_catalog_problems_come_before_event_checks(tmp_path: Path) -> None:
     catalog.write_text("item_id,title\n1,\n")
     with pytest.raises(DataError, match=r"catalog\.csv:2: title: missing or empty title"):
         read(FIXTURES / "events_unknown_items.csv", "events", catalog=catalog)
+
+
+def test_semicolon_separated_csv_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.csv"
+    path.write_text("item_id;title\n1;Mug\n")
+    with pytest.raises(DataError) as e:
+        read(path, "catalog")
+    assert str(e.value) == (
+        f"{path}:1: the header is one column, 'item_id;title': the file seems to separate "
+        "fields with semicolons; export it again as comma-separated CSV"
+    )
+
+
+def test_folder_and_json_null_line(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="is a folder; pass one file"):
+        read(tmp_path, "catalog")
+    path = tmp_path / "catalog.jsonl"
+    path.write_text('{"item_id": "1", "title": "Mug"}\nnull\n')
+    with pytest.raises(DataError, match=r"jsonl:2: a JSON null, not an object; write one object"):
+        read(path, "catalog")
+
+
+def test_encoding_problems_in_gzip_and_cut_characters(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "articles.csv.gz"
+    path.write_bytes(gzip.compress("article_id,title,body\na1,Café,B\n".encode("latin1")))
+    with pytest.raises(DataError) as e:
+        read(path, "articles")
+    assert str(e.value) == (
+        f"{path}:2: not UTF-8: byte 0xE9 at byte offset 28 of the decompressed data (byte 7 of "
+        f"the line) is not valid UTF-8; convert the file, e.g. `zcat {path} | iconv -f latin1 "
+        "-t utf-8 | gzip > fixed.csv.gz` (use its real encoding if it is not Latin-1)"
+    )
+    cut = tmp_path / "articles.csv"
+    cut.write_bytes("article_id,title,body\na1,Café".encode()[:-1])
+    with pytest.raises(DataError, match=r"articles\.csv:2: the file ends in the middle of a UTF-8"):
+        read(cut, "articles")

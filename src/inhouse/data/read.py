@@ -12,7 +12,7 @@ import gzip
 import io
 import json
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -72,6 +72,8 @@ def load(path: Path | str) -> RawTable:
     """Read `path` as it is, without checking it against a schema."""
     path = Path(path)
     file = str(path)
+    if path.is_dir():
+        raise _fail(file, None, "is a folder; pass one file")
     if not path.is_file():
         raise _fail(file, None, "no such file; check the path (it is read from the current folder)")
     detected = detect_format(path)
@@ -98,29 +100,43 @@ def _read_text(path: Path, file: str, compressed: bool) -> tuple[bytes, str]:
             raise _fail(file, None, "the gzip stream is cut off; copy the file again") from None
         except (OSError, zlib.error) as e:
             raise _fail(file, None, f"not a valid gzip file ({e}); compress it with gzip") from None
-    data = data.removeprefix(_BOM)
+    bom = len(_BOM) if data.startswith(_BOM) else 0
     try:
-        text = data.decode("utf-8")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as e:
-        raise DataError([_encoding_problem(file, data, e.start, compressed)]) from None
+        problem = _encoding_problem(file, data, bom + e.start, compressed, e.reason)
+        raise DataError([problem]) from None
     if not text.strip():
         raise _fail(file, None, "the file has no data, only blank lines; export it again")
-    return data, text
+    return data[bom:], text
 
 
-def _encoding_problem(file: str, data: bytes, offset: int, compressed: bool) -> Problem:
+def _encoding_problem(
+    file: str, data: bytes, offset: int, compressed: bool, reason: str
+) -> Problem:
     """Where the first byte that is not UTF-8 is, and how to convert the file."""
     line = data.count(b"\n", 0, offset) + 1
     col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    where = " of the decompressed data" if compressed else ""
+    where = f"byte offset {offset}{' of the decompressed data' if compressed else ''}"
+    if reason == "unexpected end of data":
+        return Problem(
+            file,
+            line,
+            None,
+            f"the file ends in the middle of a UTF-8 character (at {where}): it looks cut "
+            "off; export it again",
+        )
+    fixed = "fixed" + "".join(Path(file).suffixes)
+    iconv = f"iconv -f latin1 -t utf-8 {file} > {fixed}"
+    if compressed:
+        iconv = f"zcat {file} | iconv -f latin1 -t utf-8 | gzip > {fixed}"
     return Problem(
         file,
         line,
         None,
-        f"not UTF-8: byte 0x{data[offset]:02X} at byte offset {offset}{where} (byte {col} of "
-        f"the line) is not valid UTF-8; convert the file, e.g. "
-        f"`iconv -f latin1 -t utf-8 {file} > fixed{''.join(Path(file).suffixes)}` "
-        f"(use its real encoding if it is not Latin-1)",
+        f"not UTF-8: byte 0x{data[offset]:02X} at {where} (byte {col} of the line) is not "
+        f"valid UTF-8; convert the file, e.g. `{iconv}` (use its real encoding if it is not "
+        "Latin-1)",
     )
 
 
@@ -128,21 +144,21 @@ def _encoding_problem(file: str, data: bytes, offset: int, compressed: bool) -> 
 
 
 def _load_csv(file: str, data: bytes, text: str) -> RawTable:
-    header, records, problems = _scan_csv(file, text)
+    header, starts, widths, problems = _scan_csv(file, text)
     names = [h.strip() for h in header]
     keep = [i for i, n in enumerate(names) if n and n not in names[:i]]  # first of duplicates
-    good = [(line, fields) for line, fields in records if fields and len(fields) == len(header)]
-    frame = None
-    if not problems:
-        frame = _polars_csv(data, text, len(header), len(records))
-        if frame is not None:
-            nonblank = [i for i, (_, fields) in enumerate(records) if fields]
-            frame = frame[nonblank].select(pl.col(frame.columns[i]).alias(names[i]) for i in keep)
-    if frame is None:  # the rows the scan could read, so the rest is still validated
-        frame = pl.DataFrame(
-            {names[i]: [fields[i] for _, fields in good] for i in keep},
-            schema={names[i]: pl.String for i in keep},
+    frame = None if problems else _polars_csv(data, text, len(header), len(starts))
+    if frame is not None:
+        frame = frame.filter(pl.Series([w > 0 for w in widths], dtype=pl.Boolean)).select(
+            pl.col(frame.columns[i]).alias(names[i]) for i in keep
         )
+        return RawTable(file, frame, [s for s, w in zip(starts, widths, strict=True) if w], 1)
+    # Rows the scan could read, so that the rest of the file is still validated.
+    good = [(s, f) for s, f in _records(text) if f and len(f) == len(header)][1:]
+    frame = pl.DataFrame(
+        {names[i]: [fields[i] for _, fields in good] for i in keep},
+        schema={names[i]: pl.String for i in keep},
+    )
     return RawTable(file, frame, [line for line, _ in good], 1, problems)
 
 
@@ -160,43 +176,58 @@ def _polars_csv(data: bytes, text: str, width: int, n_records: int) -> pl.DataFr
     return frame if frame.shape == (n_records, width) else None
 
 
-def _scan_csv(
-    file: str, text: str
-) -> tuple[list[str], list[tuple[int, list[str] | None]], list[Problem]]:
-    """Header, (start line, fields or None if unreadable) per record, and structural problems."""
+def _records(text: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(start line, fields) of each CSV record, or (start line, error) for unreadable ones."""
     csv.field_size_limit(2**31 - 1)  # long article bodies are fine
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    records: list[tuple[int, list[str] | None]] = []
-    problems: list[Problem] = []
     end = 0  # the last line consumed so far
     while True:
         start = end + 1
         try:
-            fields = next(reader)
+            fields: list[str] | str = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as e:
-            end = reader.line_num
-            records.append((start, None))
-            problems.append(Problem(file, start, None, _quote_reason(str(e))))
-            continue
+            fields = str(e)
         end = reader.line_num
-        if header is None:
-            header = fields
-            problems += _header_problems(file, start, fields)
-            continue
-        records.append((start, fields))
-    assert header is not None, "a non-blank text has at least one record"
+        yield start, fields
+
+
+def _scan_csv(file: str, text: str) -> tuple[list[str], list[int], list[int], list[Problem]]:
+    """Header, then start line and field count of each record (0: blank, -1: unreadable),
+    and the structural problems. Keeps no fields, so it stays fast on big files."""
+    records = _records(text)
+    line, first = next(records)
+    header = first if isinstance(first, list) else []
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and sep in header[0]:
+            raise _fail(
+                file,
+                line,
+                f"the header is one column, {header[0]!r}: the file seems to "
+                f"separate fields with {name}; export it again as comma-separated CSV",
+            )
+    problems = _header_problems(file, line, first)
+    starts: list[int] = []
+    widths: list[int] = []
+    for line, fields in records:
+        starts.append(line)
+        if isinstance(fields, str):
+            widths.append(-1)
+            problems.append(Problem(file, line, None, _quote_reason(fields)))
+        else:
+            widths.append(len(fields))
     cut = not text.endswith(("\n", "\r"))
-    for i, (line, row) in enumerate(records):
-        if row and len(row) != len(header):
-            last = i == len(records) - 1 and cut
-            problems.append(Problem(file, line, None, _count_reason(len(row), header, last)))
-    return header, records, problems
+    for i, (line, width) in enumerate(zip(starts, widths, strict=True)):
+        if width > 0 and width != len(header):
+            last = i == len(starts) - 1 and cut
+            problems.append(Problem(file, line, None, _count_reason(width, header, last)))
+    return header, starts, widths, problems
 
 
-def _header_problems(file: str, line: int, header: list[str]) -> list[Problem]:
+def _header_problems(file: str, line: int, header: list[str] | str) -> list[Problem]:
+    if isinstance(header, str):
+        return [Problem(file, line, None, f"cannot read the header: {_quote_reason(header)}")]
     problems = []
     names = [h.strip() for h in header]
     for i, name in enumerate(names):
@@ -284,7 +315,9 @@ def _json_line_problem(line: str, last_and_cut: bool) -> str | None:
             '{"item_id": "a1", "title": "Red mug"}'
         )
     if not isinstance(value, dict):
-        return f"a JSON {type(value).__name__}, not an object; write one object per line"
+        names = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+        what = names.get(type(value), "null")
+        return f"a JSON {what}, not an object; write one object per line"
     return None
 
 
