@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,17 @@ def test_default_cap_matches_the_library() -> None:
     from inhouse.data import DEFAULT_MAX_PROBLEMS
 
     assert MAX_PROBLEMS == DEFAULT_MAX_PROBLEMS
+
+
+def test_the_installed_command_exits_2_without_a_traceback() -> None:
+    """End to end through `python -m inhouse`, every command group registered."""
+    path = FIXTURES / "catalog_truncated.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "inhouse", "data", "check", str(path), "--kind", "catalog"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{path}:3: a quoted field starts here but the file ends before" in done.stderr

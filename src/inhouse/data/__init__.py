@@ -4,9 +4,8 @@
 >>> events = read_events("events.csv", catalog="catalog.csv")  # polars DataFrame, UTC times
 """
 
+from inhouse.data.load import RawTable, detect_format, load
 from inhouse.data.read import (
-    detect_format,
-    load,
     read,
     read_articles,
     read_catalog,
@@ -20,6 +19,7 @@ from inhouse.data.validate import DEFAULT_MAX_PROBLEMS, validate
 __all__ = [
     "DEFAULT_MAX_PROBLEMS",
     "KINDS",
+    "RawTable",
     "SCHEMAS",
     "Column",
     "Schema",

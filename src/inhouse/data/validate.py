@@ -16,7 +16,7 @@ from inhouse.data.schema import EXAMPLES, POLARS_TYPES, Column, Schema
 from inhouse.errors import DataError, Problem
 
 if TYPE_CHECKING:
-    from inhouse.data.read import RawTable
+    from inhouse.data.load import RawTable
 
 DEFAULT_MAX_PROBLEMS = 50
 """How many problems a `DataError` lists before it says "... and N more"."""
@@ -141,13 +141,14 @@ def _check_column(values: pl.Series, column: Column, problems: _Problems) -> pl.
             typed.is_null() & ~bad,
             lambda r: f"missing or empty {column.name}; every row needs one",
         )
-    if column.unique:
+    repeated = typed.is_not_null() & ~typed.is_first_distinct() if column.unique else None
+    if repeated is not None and repeated.any():
         lines = problems.raw.lines
         rows = pl.DataFrame({"v": typed, "row": pl.int_range(typed.len(), eager=True)})
         first = dict(rows.drop_nulls("v").group_by("v").agg(pl.col("row").min()).iter_rows())
         problems.at_rows(
             column.name,
-            typed.is_not_null() & ~typed.is_first_distinct(),
+            repeated,
             lambda r: (
                 f"duplicate {column.name} {typed[r]!r}, first seen on {problems.raw.unit} "
                 f"{lines[first[typed[r]]]}; ids must be unique: remove or merge the duplicate rows"
