@@ -8,6 +8,7 @@ import typer
 
 # module name under inhouse.cli -> (command name, one-line help with an example)
 GROUPS: dict[str, tuple[str, str]] = {
+    "bench": ("bench", "Bench JSON.  e.g. inhouse bench support --dataset banking77 --out b.json"),
     "data": ("data", "Check company data files.  e.g. inhouse data check events.csv --kind events"),
     "datasets": ("datasets", "Public benchmark datasets.  e.g. inhouse datasets list"),
     "models": ("models", "The local model registry.  e.g. inhouse models add ./Qwen3-0.6B"),
@@ -17,6 +18,8 @@ GROUPS: dict[str, tuple[str, str]] = {
         'e.g. inhouse support route ./router "my card has not arrived"',
     ),
 }
+# module under inhouse.cli -> its functions registered as top-level commands
+COMMANDS: dict[str, tuple[str, ...]] = {"demo": ("bakeoff", "demo")}
 
 
 def register(app: typer.Typer) -> None:
@@ -24,3 +27,7 @@ def register(app: typer.Typer) -> None:
         sub = importlib.import_module(f"inhouse.cli.{module}")
         if isinstance(sub.app, typer.Typer):
             app.add_typer(sub.app, name=name, help=help_text)
+    for module, names in COMMANDS.items():
+        sub = importlib.import_module(f"inhouse.cli.{module}")
+        for name in names:
+            app.command(name)(getattr(sub, name))

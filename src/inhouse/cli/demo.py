@@ -1,0 +1,73 @@
+"""Top-level `inhouse bakeoff WORKLOAD --out DIR` and `inhouse demo [--out DIR]`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from inhouse.cli.bench import DATA_DIR, MODELS, PRICES, SYSTEMS, VOLUME, options, summary
+
+console = Console()
+
+
+WORKLOAD = typer.Argument(..., help="support or recommend.")
+OUT_DIR = typer.Option(..., "--out", help="Folder for bakeoff.json and report.html.")
+DEMO_OUT = typer.Option(Path("demo-output"), "--out", help="Folder for the report.")
+DATASET = typer.Option(None, "--dataset", help="A public dataset instead of your files.")
+CATALOG = typer.Option(None, "--catalog", help="Your catalog file (recommend).")
+EVENTS = typer.Option(None, "--events", help="Your events file (recommend).")
+TICKETS = typer.Option(None, "--tickets", help="Your tickets file (support).")
+
+
+def bakeoff(
+    workload: str = WORKLOAD,
+    out: Path = OUT_DIR,
+    dataset: str | None = DATASET,
+    catalog: Path | None = CATALOG,
+    events: Path | None = EVENTS,
+    tickets: Path | None = TICKETS,
+    prices: Path | None = PRICES,
+    systems: str | None = SYSTEMS,
+    api_models: str | None = MODELS,
+    volume: int = VOLUME,
+    data_dir: Path | None = DATA_DIR,
+) -> None:
+    """Bake off in-house vs off-the-shelf vs API on your data; writes one HTML report.
+
+    e.g. inhouse bakeoff support --tickets tickets.csv --out ./bakeoff
+    """
+    from inhouse.bench.run import run_bakeoff
+
+    run = options(prices, systems, api_models, volume)
+    results, report = run_bakeoff(
+        workload, out, run, dataset, data_dir, catalog=catalog, events=events, tickets=tickets
+    )
+    for r in results:
+        console.print(summary(r))
+    console.print(f"report: [bold]{report}[/]")
+
+
+def demo(
+    out: Path = DEMO_OUT,
+    prices: Path | None = PRICES,
+    volume: int = VOLUME,
+    data_dir: Path | None = DATA_DIR,
+) -> None:
+    """Bake-offs on public data: support on Banking77, recommend on goodbooks-sample.
+
+    e.g. INHOUSE_DATA_DIR=../shared/datasets inhouse demo --out ./demo-output
+    """
+    from inhouse.bench.headline import headline
+    from inhouse.bench.run import run_demo
+
+    start = time.perf_counter()
+    run = options(prices, None, None, volume)
+    results = run_demo(out, run, data_dir)
+    for r in results:
+        console.print(summary(r))
+        console.print(headline(r))
+    console.print(f"done in {time.perf_counter() - start:.0f} s")
+    console.print(f"report: [bold]{(out / 'report.html').resolve()}[/]")
