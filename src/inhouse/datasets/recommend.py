@@ -92,7 +92,8 @@ def load_amazon_scientific(folder: Path, name: str, protocol: str) -> RecommendD
     Item ids are the integer ids of `Scientific.item2index` (as strings), as in the `.inter`
     files; the item text (title, category path, brand) is the title and the ASIN gives the url.
     A user's sequence is rebuilt from `train.inter` (every prefix, longest first), so the few
-    test histories truncated at 50 items do not lose events.
+    test histories truncated at 50 items do not lose events. Every user has train rows here
+    (5-core data); one without would have no training events.
     """
     item2index = pl.read_csv(
         folder / "Scientific.item2index",
@@ -135,7 +136,7 @@ def load_amazon_scientific(folder: Path, name: str, protocol: str) -> RecommendD
             _positional_time(pl.col("position")).alias("timestamp"),
             pl.lit("review").alias("event"),
             pl.lit(1.0).alias("value"),
-        ).sort("user_id", "position")
+        )
     )
     valid_events = _events(
         valid.join(length, on="user_id", how="left").with_columns(
