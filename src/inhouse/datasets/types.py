@@ -1,7 +1,9 @@
 """What dataset loaders return: typed company data plus the split the dataset's protocol defines.
 
 Frames use the column names of `inhouse.data` (catalog, events, tickets, articles), so a
-benchmark dataset and a company's own files go through the same code.
+benchmark dataset and a company's own files go through the same code. Ids are strings,
+`timestamp` is `pl.Datetime("us", "UTC")`, `value` a float, `tags` a list of strings; a field a
+dataset does not have is null.
 """
 
 from __future__ import annotations
