@@ -18,6 +18,9 @@ from inhouse.recommend.base import BaseRecommender
 SYSTEMS: dict[str, str] = {
     "popularity": "popularity:Popularity",
     "recent-popularity": "popularity:RecentPopularity",
+    "cooc": "cooc:Cooc",
+    "offshelf-text": "text:TextRecommender",
+    "als": "als:ALS",
 }
 
 

@@ -1,0 +1,92 @@
+"""In-house collaborative filtering: implicit-feedback ALS (iALS, the `implicit` library).
+
+A history is folded in as a new user (one least-squares solve against the item factors), so any
+session can be scored; top-k comes from the FAISS index over the item factors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from inhouse.recommend.base import Interactions
+from inhouse.recommend.vectors import VectorRecommender
+
+
+class ALS(VectorRecommender):
+    """iALS with confidence 1 + alpha * count (bm25 weighting off, kept simple)."""
+
+    name = "als"
+    kind = "in-house"
+    param_grid = [
+        {"factors": f, "regularization": r, "alpha": a}
+        for f in (64, 128)
+        for r in (0.01, 0.1)
+        for a in (1.0, 10.0)
+    ]
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 1.0,
+        iterations: int = 15,
+        seed: int = 0,
+        **params: Any,
+    ) -> None:
+        super().__init__(
+            factors=factors,
+            regularization=regularization,
+            alpha=alpha,
+            iterations=iterations,
+            seed=seed,
+            **params,
+        )
+        self._model: Any = None
+
+    def _new_model(self) -> Any:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        p = self.params
+        return AlternatingLeastSquares(
+            factors=int(p["factors"]),
+            regularization=float(p["regularization"]),
+            alpha=float(p["alpha"]),
+            iterations=int(p["iterations"]),
+            random_state=int(p["seed"]),
+            num_threads=2,
+        )
+
+    def _fit(self, data: Interactions) -> None:
+        from threadpoolctl import threadpool_limits
+
+        user_items = data.matrix()
+        user_items.data[:] = 1.0  # implicit: presence, not repeat counts
+        with threadpool_limits(1, "blas"):
+            self._model = self._new_model()
+            self._model.fit(user_items, show_progress=False)
+        self.set_item_vectors(np.asarray(self._model.item_factors, np.float32))
+
+    def _query(self, histories: list[np.ndarray]) -> np.ndarray:
+        if self._model is None:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(1, "blas"):
+                self._model = self._new_model()
+            self._model.item_factors = self.item_vectors
+        n = self._model.item_factors.shape[0]
+        rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
+        cols = np.concatenate(histories)
+        user_items = sp.csr_matrix(
+            (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(histories), n)
+        )
+        user_items.data[:] = 1.0
+        users = np.arange(len(histories))
+        return np.asarray(self._model.recalculate_user(users, user_items), np.float32)
+
+    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
+        super()._set_state(arrays, folder)
+        self._model = None
