@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -12,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.datasets import DatasetFile, DatasetRecord, resolve_dir
+from inhouse.datasets import CATALOGUE, DatasetFile, DatasetRecord, resolve_dir, split_sizes
 from inhouse.datasets.catalogue import Catalogue
+from inhouse.datasets.checksums import mismatches
 from inhouse.errors import DatasetError
 
+DATA_DIR = os.environ.get("INHOUSE_DATA_DIR")  # read before fixtures unset it
 FILES = {"ratings.csv": b"user_id,item_id\n1,2\n" * 50, "docs/a b (1).json": b'{"id": "a"}'}
 
 
@@ -122,3 +125,25 @@ def test_http_error_status_is_a_dataset_error(server: str, cache: Path) -> None:
     with pytest.raises(DatasetError, match="404"):
         resolve_dir("tiny", catalogue=catalogue)
     assert _leftovers(cache / "datasets" / "tiny") == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA_DIR, reason="INHOUSE_DATA_DIR is not set")
+def test_every_dataset_downloads_from_a_local_mirror(cache: Path) -> None:
+    """The real files, served under their catalogue paths: all pass sha256 and load."""
+    handler = partial(_Handler, directory=DATA_DIR)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    try:
+        records = [
+            r.model_copy(update={"urls": {k: f"{base}{r.name}/{k}" for k in r.urls}})
+            for r in CATALOGUE
+        ]
+        for record in records:
+            folder = resolve_dir(record.name, catalogue=Catalogue(records))
+            assert mismatches(record, folder) == []
+            assert split_sizes(record.loader_function()(folder, record.name, record.protocol))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
