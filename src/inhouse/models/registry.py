@@ -70,15 +70,19 @@ class RegistryEntry(BaseModel):
         return self.path if self.format != "hf-folder" else self.path / w.path
 
     def status(self) -> Status:
-        """Verification state from a cheap `stat` of each weight file (no hashing)."""
-        for w in self.weights:
-            try:
-                st = self.file(w).stat()
-            except OSError:
-                return "missing"
+        """Verification state from a cheap `stat` of each weight file (no hashing): `missing`,
+        `unverified` (never checked, or the last check failed), `changed` since the last
+        successful check, or `verified`."""
+        try:
+            stats = [self.file(w).stat() for w in self.weights]
+        except OSError:
+            return "missing"
+        if not self.verified_at:
+            return "unverified"
+        for w, st in zip(self.weights, stats, strict=True):
             if (st.st_size, st.st_mtime_ns) != (w.size, w.mtime_ns):
                 return "changed"
-        return "verified" if self.verified_at else "unverified"
+        return "verified"
 
     def weights_sha256(self) -> str:
         """One sha256 for all the weights (see `combined_sha256`)."""
@@ -279,7 +283,8 @@ def _build_entry(
         hf_id=hf_id,
         weights=weights,
         total_size=folder_size(path),
-        added_at=now_utc(),
+        added_at=(now := now_utc()),
+        verified_at=now,  # the recorded hashes are those of the files as they are now
     )
 
 

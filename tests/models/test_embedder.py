@@ -1,0 +1,114 @@
+"""The default embedder: pinned weights, meaningful and deterministic vectors, fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inhouse.errors import ModelError
+from inhouse.models import embedder as emb_mod
+from inhouse.models.embedder import (
+    DEFAULT_EMBEDDER,
+    Embedder,
+    Fingerprint,
+    SentenceTransformerEmbedder,
+    default_embedder_path,
+    load_embedder,
+    load_embedder_by_name,
+)
+from inhouse.models.registry import add_model, read_registry
+
+from ._util import write_hf_folder
+
+DESIGN_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+@pytest.fixture(scope="module")
+def default(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("INHOUSE_REGISTRY", str(tmp_path_factory.mktemp("reg") / "models.json"))
+    try:
+        return load_embedder()
+    finally:
+        mp.undo()
+
+
+def test_paraphrases_are_closer_than_an_unrelated_sentence(default) -> None:
+    v = default.embed(
+        [
+            "How do I reset my password?",
+            "I forgot my password and need to change it.",
+            "The orchestra played Beethoven's ninth symphony last night.",
+        ]
+    )
+    assert isinstance(default, Embedder)
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    paraphrase, unrelated = float(v[0] @ v[1]), float(v[0] @ v[2])
+    assert paraphrase > unrelated + 0.3, (paraphrase, unrelated)
+
+
+def test_loaded_weights_are_the_design_sha256(default) -> None:
+    weights = Path(default.path) / "model.safetensors"
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == DESIGN_SHA256
+    assert Path(default.path) == default_embedder_path().resolve()
+    fp = default.fingerprint()
+    assert fp == Fingerprint(name=DEFAULT_EMBEDDER, sha256=DESIGN_SHA256, dim=384)
+
+
+def test_embedding_is_deterministic(default) -> None:
+    texts = ["card not arrived", "where is my card?", "refund for a cancelled order"] * 3
+    a, b = default.embed(texts), default.embed(texts, batch_size=64)
+    assert a.tobytes() == b.tobytes()
+    assert default.embed([]).shape == (0, 384)
+
+
+def test_fingerprint_changes_when_weights_change_in_memory() -> None:
+    import torch
+
+    fresh = load_embedder(default_embedder_path(), name=DEFAULT_EMBEDDER)  # not via the registry
+    before = fresh.fingerprint()
+    assert before.sha256 == DESIGN_SHA256  # hashed from the folder's weight file
+    with torch.no_grad():
+        next(fresh.model.parameters()).add_(1e-3)  # what an optimizer step does
+    after = fresh.fingerprint()
+    assert after.sha256 != DESIGN_SHA256 and after.dim == 384
+    with pytest.raises(ModelError, match="was made with embedder all-MiniLM-L6-v2.*rebuild"):
+        before.require_same(after, what="index.faiss")
+    before.require_same(Fingerprint(name="renamed", sha256=DESIGN_SHA256, dim=384))
+
+
+def test_tampered_default_is_refused_before_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "pkg" / "model"
+    shutil.copytree(default_embedder_path(), copy, ignore=shutil.ignore_patterns("*.safetensors"))
+    (copy / "model.safetensors").write_bytes(b"not the real weights")
+    monkeypatch.setattr(emb_mod, "default_embedder_path", lambda: copy)
+    assert read_registry()[DEFAULT_EMBEDDER].status() == "unverified"  # listed, not trusted
+    got = hashlib.sha256(b"not the real weights").hexdigest()
+    with pytest.raises(ModelError) as err:
+        load_embedder()
+    assert str(copy / "model.safetensors") in str(err.value)
+    assert DESIGN_SHA256 in str(err.value) and got in str(err.value)
+
+
+def test_load_embedder_by_name(tmp_path: Path) -> None:
+    with pytest.raises(
+        ModelError, match=r"'nope' is not registered\. Registered embedders: all-MiniLM-L6-v2"
+    ):
+        load_embedder_by_name("nope")
+    add_model(write_hf_folder(tmp_path / "chatty"), name="chatty")
+    with pytest.raises(ModelError, match="'chatty' is not a sentence-transformers embedder"):
+        load_embedder_by_name("chatty")
+    copy = tmp_path / "my-minilm"
+    shutil.copytree(default_embedder_path(), copy)
+    add_model(copy)
+    e = load_embedder_by_name("my-minilm")
+    assert (e.name, e.dim) == ("my-minilm", 384)
+    assert e.fingerprint().sha256 == DESIGN_SHA256
+    assert read_registry()["my-minilm"].catalogue_id == "all-MiniLM-L6-v2"  # matched by hash
