@@ -205,3 +205,25 @@ def test_damaged_registry_file_is_a_clear_error(registry: Path) -> None:
     registry.write_text('{\n  "version": 1,\n  "models": {\n')
     with pytest.raises(ModelError, match=r"models.json:4: the model registry is damaged"):
         read_registry()
+
+
+def test_hashing_with_a_progress_bar_gives_the_same_digest(tmp_path: Path) -> None:
+    import hashlib
+
+    from inhouse.models.weights import CHUNK, sha256_files
+
+    data = os.urandom(CHUNK + 123)  # more than one chunk
+    f = tmp_path / "w.bin"
+    f.write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()
+    assert sha256_files([f], progress=True) == sha256_files([f], progress=False) == [expected]
+
+
+def test_unwritable_registry_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("INHOUSE_REGISTRY", str(blocker / "models.json"))  # parent is a file
+    with pytest.raises(ModelError, match="cannot write the model registry.*INHOUSE_REGISTRY"):
+        read_registry()

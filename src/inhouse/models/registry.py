@@ -119,7 +119,14 @@ def read_registry() -> dict[str, RegistryEntry]:
 def write_registry(models: dict[str, RegistryEntry]) -> None:
     """Write the registry atomically (sorted by name)."""
     data = _RegistryFile(models=dict(sorted(models.items())))
-    atomic_write_text(registry_path(), data.model_dump_json(indent=2) + "\n")
+    path = registry_path()
+    try:
+        atomic_write_text(path, data.model_dump_json(indent=2) + "\n")
+    except OSError as e:
+        raise ModelError(
+            f"{path}: cannot write the model registry ({e.strerror}). Point INHOUSE_REGISTRY "
+            "(or `registry` in inhouse.toml) to a writable file."
+        ) from None
 
 
 def get_model(name: str, models: dict[str, RegistryEntry] | None = None) -> RegistryEntry:
