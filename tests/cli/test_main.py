@@ -48,3 +48,19 @@ def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("inhouse.cli._register", lambda: app.command("broken")(broken))
     with pytest.raises(RuntimeError, match="a bug"):
         main(["broken"])
+
+
+def test_user_text_in_an_error_is_printed_literally(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from inhouse.errors import InhouseError
+
+    def bad() -> None:
+        raise InhouseError("items.csv:3: title: [/x] is not allowed; [b]fix[/b] it")
+
+    monkeypatch.setattr(app, "registered_commands", list(app.registered_commands))
+    monkeypatch.setattr("inhouse.cli._register", lambda: app.command("bad")(bad))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bad"])
+    assert exit_info.value.code == 2
+    assert "[/x] is not allowed; [b]fix[/b] it" in capsys.readouterr().err
