@@ -6,6 +6,7 @@ session can be scored; top-k comes from the FAISS index over the item factors.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,16 @@ class ALS(VectorRecommender):
         from implicit.cpu.als import AlternatingLeastSquares
 
         p = self.params
-        return AlternatingLeastSquares(
-            factors=int(p["factors"]),
-            regularization=float(p["regularization"]),
-            alpha=float(p["alpha"]),
-            iterations=int(p["iterations"]),
-            random_state=int(p["seed"]),
-            num_threads=2,
-        )
+        with warnings.catch_warnings():  # implicit warns about OpenBLAS threads; we limit them
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return AlternatingLeastSquares(
+                factors=int(p["factors"]),
+                regularization=float(p["regularization"]),
+                alpha=float(p["alpha"]),
+                iterations=int(p["iterations"]),
+                random_state=int(p["seed"]),
+                num_threads=2,
+            )
 
     def _fit(self, data: Interactions) -> None:
         from threadpoolctl import threadpool_limits
