@@ -70,3 +70,15 @@ def test_estimate_rows_price_the_counted_tokens(intent_data: IntentData) -> None
     extra = row.model_extra or {}
     assert extra["tokens"]["input_total"] == sum(ins)
     assert extra["price"]["source"] == "public price lists"
+
+
+def test_prefix_counting_equals_whole_prompt_counting(intent_data: IntentData) -> None:
+    from inhouse.bench.api import count_prompts
+
+    p = routing_few_shot(intent_data, shots=3)
+    prefix = p.shared_prefix * 3  # long enough to take the prefix path
+    prompts = [prefix + q[len(p.shared_prefix) :] for q in p.prompts]
+    for family in ("o200k", "qwen", "deepseek"):
+        counts, how = count_prompts(prompts, prefix, family)  # type: ignore[arg-type]
+        assert how.startswith("shared prefix")
+        assert counts == count_tokens(prompts, family)  # type: ignore[arg-type]

@@ -19,6 +19,24 @@ def _family(tokenizer: Tokenizer) -> Tokenizer:
     return "o200k" if tokenizer == "approx-o200k" else tokenizer
 
 
+VERIFY = 16  # prompts on which prefix + rest == whole is checked before counting by parts
+
+
+def count_prompts(prompts: list[str], prefix: str, tokenizer: Tokenizer) -> tuple[list[int], str]:
+    """Token counts of `prompts`, and how they were counted.
+
+    Prompts sharing a long `prefix` that ends on a pre-token boundary (a blank line) are counted
+    as count(prefix) + count(rest): the same number, without re-encoding the prefix thousands of
+    times. That equality is checked on the first prompts; any mismatch counts every prompt whole.
+    """
+    if prefix and len(prefix) > 1000 and all(p.startswith(prefix) for p in prompts):
+        head = count_tokens([prefix], tokenizer)[0]
+        rests = count_tokens([p[len(prefix) :] for p in prompts], tokenizer)
+        if count_tokens(prompts[:VERIFY], tokenizer) == [head + r for r in rests[:VERIFY]]:
+            return [head + r for r in rests], f"shared prefix + rest (checked on {VERIFY})"
+    return count_tokens(prompts, tokenizer), "whole prompts"
+
+
 def request_cost(
     in_tokens: float, out_tokens: float, price: ModelPrice, cached_tokens: float = 0.0
 ) -> float:
@@ -41,7 +59,7 @@ def estimate_rows(
 ) -> list[SystemResult]:
     """One `api-estimate` row per priced model for this prompt set (metrics null)."""
     chosen = models if models is not None else list(table.estimated())
-    counts: dict[str, tuple[list[int], list[int], int]] = {}
+    counts: dict[str, tuple[list[int], list[int], int, str]] = {}
     rows = []
     n = len(prompts.prompts)
     assert n > 0, f"{prompts.approach}: no prompts to price"
@@ -49,14 +67,14 @@ def estimate_rows(
         price = table.models[key]
         fam = _family(price.tokenizer)
         if fam not in counts:
-            ins = count_tokens(prompts.prompts, fam)
+            ins, how = count_prompts(prompts.prompts, prompts.shared_prefix, fam)
             if prompts.output_tokens_fixed is not None:
                 outs = [prompts.output_tokens_fixed] * n
             else:
                 outs = count_tokens(prompts.outputs, fam)
             prefix = count_tokens([prompts.shared_prefix], fam)[0] if prompts.shared_prefix else 0
-            counts[fam] = (ins, outs, prefix)
-        ins, outs, prefix = counts[fam]
+            counts[fam] = (ins, outs, prefix, how)
+        ins, outs, prefix, how = counts[fam]
         mean_in, mean_out = statistics.fmean(ins), statistics.fmean(outs)
         per_request = request_cost(mean_in, mean_out, price)
         cached = (
@@ -92,6 +110,7 @@ def estimate_rows(
                         "output_total": sum(outs),
                         "shared_prefix": prefix,
                         "counting": describe(price.tokenizer),
+                        "counted_as": how,
                         "exact": price.exact_tokens,
                     },
                     output_assumption=prompts.output_assumption,
