@@ -1,0 +1,49 @@
+"""Intent-routing bake-off on Banking77 or CLINC150: every router system, one JSON file.
+
+    python benchmarks/support_routing.py --dataset banking77 --out results/routing-b77.json
+    python benchmarks/support_routing.py --dataset clinc150 --systems logistic --out c.json
+
+Reads datasets from --data-dir or INHOUSE_DATA_DIR. Thresholds come from `valid` only; `test`
+is scored once per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from inhouse.bench.results import write_results
+from inhouse.datasets import load
+from inhouse.support.bench_routing import bench_routing
+from inhouse.support.router import SYSTEMS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=["banking77", "clinc150"], required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    parser.add_argument(
+        "--config", default="{}", help='JSON: system -> settings, e.g. {"finetuned": {"epochs": 1}}'
+    )
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    data = load(args.dataset, args.data_dir)
+    start = time.perf_counter()
+    result = bench_routing(data, args.systems.split(","), configs=json.loads(args.config))
+    write_results(result, args.out)
+    for row in result.systems:
+        shown = {k: round(v, 4) for k, v in row.metrics.items() if v is not None}
+        print(f"{row.name:18s} {shown} fit {row.fit_seconds}s latency {row.latency_ms}")
+    print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The intent-routing bake-off: every router system fitted, calibrated and scored on one dataset."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inhouse.bench.results import BenchResult, Latency, SystemResult
+from inhouse.datasets.types import IntentData
+from inhouse.models.embedder import Embedder, load_embedder
+from inhouse.support.router import OUT_OF_SCOPE, SYSTEMS, load_router, make_router
+
+LATENCY_MESSAGES = 500
+
+
+def routing_metrics(
+    predicted: Sequence[str], gold: Sequence[str], oos_label: str | None = None
+) -> dict[str, float | None]:
+    """accuracy and macro-F1 over every row; with `oos_label`, in-scope accuracy and OOS recall."""
+    from sklearn.metrics import f1_score
+
+    pred = np.array([OUT_OF_SCOPE if p == OUT_OF_SCOPE else p for p in predicted], dtype=object)
+    true = np.array([OUT_OF_SCOPE if g == oos_label else g for g in gold], dtype=object)
+    out: dict[str, float | None] = {
+        "accuracy": float((pred == true).mean()),
+        "macro_f1": float(f1_score(true, pred, average="macro", labels=sorted(set(true)))),
+    }
+    if oos_label is not None:
+        oos = true == OUT_OF_SCOPE
+        out["in_scope_accuracy"] = float((pred == true)[~oos].mean()) if (~oos).any() else None
+        out["oos_recall"] = float((pred[oos] == OUT_OF_SCOPE).mean()) if oos.any() else None
+    return out
+
+
+def measure_latency(router: Any, texts: Sequence[str], n: int = LATENCY_MESSAGES) -> dict[str, Any]:
+    """Route `n` messages one at a time: wall p50/p95/p99 and process CPU ms per request."""
+    picks = [texts[i % len(texts)] for i in range(n)]
+    router.predict(picks[:5])  # warm-up
+    walls = []
+    cpu = time.process_time()
+    for text in picks:
+        start = time.perf_counter()
+        router.predict([text])
+        walls.append((time.perf_counter() - start) * 1000)
+    cpu_ms = (time.process_time() - cpu) * 1000 / n
+    p50, p95, p99 = np.percentile(walls, [50, 95, 99])
+    return {"latency": Latency(p50=p50, p95=p95, p99=p99), "cpu_ms_per_request": cpu_ms}
+
+
+def _intents(frame: Any, oos_label: str | None) -> list[str]:
+    return [OUT_OF_SCOPE if i == oos_label else str(i) for i in frame["intent"].to_list()]
+
+
+def bench_system(
+    data: IntentData,
+    system: str,
+    embedder: Embedder,
+    config: Mapping[str, Any] | None = None,
+    latency_messages: int = LATENCY_MESSAGES,
+) -> SystemResult:
+    """Fit on `train`, calibrate on `valid`, reload from disk, score `test` and time routing."""
+    router = make_router(system, embedder, **dict(config or {}))
+    train_texts = [str(t) for t in data.train["text"].to_list()]
+    start, cpu = time.perf_counter(), time.process_time()
+    router.fit(train_texts, _intents(data.train, data.oos_label))
+    calibration = router.calibrate(
+        [str(t) for t in data.valid["text"].to_list()], _intents(data.valid, data.oos_label)
+    )
+    fit_seconds, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
+    with tempfile.TemporaryDirectory(prefix="inhouse-router-") as tmp:
+        router.save(Path(tmp) / "router")
+        loaded = load_router(Path(tmp) / "router", None if system == "finetuned" else embedder)
+    test_texts = [str(t) for t in data.test["text"].to_list()]
+    predicted, _ = loaded.predict(test_texts)
+    metrics = routing_metrics(predicted, data.test["intent"].to_list(), data.oos_label)
+    timing = measure_latency(loaded, test_texts, latency_messages)
+    return SystemResult.model_validate(
+        {
+            "name": system,
+            "kind": loaded.kind,
+            "metrics": metrics,
+            "fit_seconds": round(fit_seconds, 2),
+            "latency_ms": timing["latency"],
+            # extra fields: the bake-off prices CPU time; the rest documents the run
+            "cpu_ms_per_request": round(timing["cpu_ms_per_request"], 3),
+            "fit_cpu_seconds": round(fit_cpu, 2),
+            "threshold": round(loaded.threshold, 6),
+            "calibration": calibration,
+            "config": dict(config or {}),
+        }
+    )
+
+
+def bench_routing(
+    data: IntentData,
+    systems: list[str] | None = None,
+    embedder: Embedder | None = None,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
+    latency_messages: int = LATENCY_MESSAGES,
+) -> BenchResult:
+    """Every system in `systems` (default: all) as one row; primary metric `accuracy`."""
+    embedder = embedder or load_embedder()
+    rows = [
+        bench_system(data, s, embedder, (configs or {}).get(s), latency_messages)
+        for s in (systems or list(SYSTEMS))
+    ]
+    protocol = (
+        f"fit on train ({data.train.height}), out-of-scope threshold on valid "
+        f"({data.valid.height}) only, scored once on test ({data.test.height}); "
+        f"latency = one message per call after load, over {latency_messages} messages. "
+        + data.protocol
+    )
+    return BenchResult.model_validate(
+        {
+            "workload": "support-routing",
+            "dataset": data.name,
+            "protocol": protocol,
+            "primary_metric": "accuracy",
+            "systems": rows,
+            "embedder": embedder.name,
+        }
+    )

@@ -1,0 +1,253 @@
+"""`finetuned`: the embedder tuned contrastively on the company's tickets, then a linear head.
+
+Training (SetFit-style): each step takes `batch_size` different intents, two tickets of each,
+and pulls each pair together against the other intents in the batch (in-batch negatives,
+symmetric cross-entropy over scaled cosine similarities). The head is then a logistic
+regression on the tuned model's multi-layer features, as in `logistic`.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inhouse.models.embedder import Embedder, SentenceTransformerEmbedder
+from inhouse.support.features import layer_features
+from inhouse.support.router import (
+    OUT_OF_SCOPE,
+    RouterKind,
+    apply_threshold,
+    check_embedder,
+    check_labels,
+    check_texts,
+    choose_threshold,
+    embedder_record,
+    write_meta,
+    write_router_dir,
+)
+from inhouse.support.router_logistic import LinearHead
+
+
+class _Tuned:
+    """A fine-tuned copy of a sentence-transformers model, seen through the `Embedder` shape."""
+
+    def __init__(self, model: Any, name: str) -> None:
+        self.model = model
+        self.name = name
+        self.dim = int(model.get_embedding_dimension())
+        self.path: Path | None = None
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        vecs = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def contrastive_tune(
+    model: Any,
+    texts: Sequence[str],
+    intents: Sequence[str],
+    epochs: float = 1.0,
+    batch_size: int = 32,
+    lr: float = 5e-5,
+    scale: float = 20.0,
+    max_steps: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Tune a `SentenceTransformer` in place on same-intent pairs; returns loss and step count."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    groups: dict[str, list[int]] = {}
+    for i, intent in enumerate(intents):
+        if intent != OUT_OF_SCOPE:
+            groups.setdefault(intent, []).append(i)
+    names = [n for n, idx in groups.items() if len(idx) >= 2]
+    assert len(names) >= 2, "contrastive tuning needs two intents with two tickets each"
+    per_step = min(batch_size, len(names))
+    steps = max(1, int(epochs * sum(len(groups[n]) for n in names) / (2 * per_step)))
+    if max_steps is not None:
+        steps = min(steps, max_steps)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
+    model.train()
+    losses: list[float] = []
+
+    def encode(batch: list[str]) -> Any:
+        features = model.preprocess(batch)
+        out = model(features)["sentence_embedding"]
+        return torch.nn.functional.normalize(out, dim=-1)
+
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=not progress) as bar:
+        task = bar.add_task("fine-tuning router embedder", total=steps)
+        for _ in range(steps):
+            chosen = rng.choice(len(names), size=per_step, replace=False)
+            pairs = [rng.choice(groups[names[c]], size=2, replace=False) for c in chosen]
+            a = encode([texts[p[0]] for p in pairs])
+            b = encode([texts[p[1]] for p in pairs])
+            sims = a @ b.T * scale
+            target = torch.arange(per_step)
+            loss = (
+                torch.nn.functional.cross_entropy(sims, target)
+                + torch.nn.functional.cross_entropy(sims.T, target)
+            ) / 2
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            losses.append(float(loss.detach()))
+            bar.advance(task)
+    model.eval()
+    return {"steps": float(steps), "final_loss": float(np.mean(losses[-20:]))}
+
+
+class FinetunedRouter:
+    """Contrastively tuned embedder + logistic head; saves its tuned weights with it."""
+
+    name = "finetuned"
+    kind: RouterKind = "in-house"
+    stores_embedder = True
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        epochs: float = 1.0,
+        batch_size: int = 32,
+        lr: float = 5e-5,
+        max_seq_length: int = 64,
+        max_steps: int | None = None,
+        layers: Sequence[int] = (),
+        c: float = 1.0,
+        seed: int = 0,
+        max_in_scope_drop: float = 0.01,
+        progress: bool = True,
+    ) -> None:
+        if getattr(embedder, "model", None) is None:
+            from inhouse.errors import ModelError
+
+            raise ModelError(
+                f"embedder {embedder.name} has no trainable model; the finetuned router needs "
+                "a sentence-transformers embedder"
+            )
+        self.embedder: Embedder = embedder
+        self.base_embedder: Embedder = embedder
+        self.config: dict[str, Any] = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "max_seq_length": max_seq_length,
+            "max_steps": max_steps,
+            "layers": list(layers),
+            "c": c,
+            "seed": seed,
+            "max_in_scope_drop": max_in_scope_drop,
+        }
+        self.progress = progress
+        self.head = LinearHead(c=c)
+        self.threshold = 0.0
+        self.calibration: dict[str, float] = {}
+        self.training: dict[str, float] = {}
+        self.base: dict[str, Any] | None = None
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        return layer_features(
+            self.embedder,
+            texts,
+            layers=self.config["layers"],
+            max_length=self.config["max_seq_length"],
+        )
+
+    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> FinetunedRouter:
+        """Tune a copy of the embedder on the tickets, then fit the head on its features."""
+        texts = check_texts(texts)
+        check_labels(texts, intents)
+        base = self.base_embedder
+        self.base = embedder_record(base)
+        model = copy.deepcopy(base.model)  # type: ignore[attr-defined]
+        model.max_seq_length = self.config["max_seq_length"]
+        start = time.process_time()
+        self.training = contrastive_tune(
+            model,
+            texts,
+            intents,
+            epochs=self.config["epochs"],
+            batch_size=self.config["batch_size"],
+            lr=self.config["lr"],
+            max_steps=self.config["max_steps"],
+            seed=self.config["seed"],
+            progress=self.progress,
+        )
+        self.training["tune_cpu_seconds"] = time.process_time() - start
+        self.embedder = _Tuned(model, f"{base.name}+finetuned")
+        self.head.fit(self.features(texts), intents)
+        return self
+
+    def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        p = self.head.proba(self.features(check_texts(texts)))
+        best = p.argmax(axis=1)
+        return [self.head.classes[i] for i in best], p[np.arange(len(best)), best]
+
+    def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
+        best, conf = self.raw(val_texts)
+        drop = self.config["max_in_scope_drop"]
+        self.calibration = choose_threshold(best, conf, val_intents, drop)
+        self.threshold = self.calibration["threshold"]
+        return self.calibration
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        return apply_threshold(*self.raw(texts), self.threshold)
+
+    def save(self, path: Path) -> None:
+        def write(folder: Path) -> None:
+            self.embedder.model.save(str(folder / "embedder"))  # type: ignore[attr-defined]
+            np.savez(folder / "arrays.npz", **self.head.arrays())  # type: ignore[arg-type]
+            write_meta(
+                folder,
+                {
+                    "system": self.name,
+                    "kind": self.kind,
+                    "embedder": embedder_record(self.embedder),
+                    "base_embedder": self.base,
+                    "config": self.config,
+                    "training": self.training,
+                    "classes": self.head.classes,
+                    "threshold": self.threshold,
+                    "calibration": self.calibration,
+                },
+            )
+
+        write_router_dir(path, write)
+
+    @classmethod
+    def load(cls, path: Path, embedder: Embedder | None, meta: dict[str, Any]) -> FinetunedRouter:
+        """Load with the tuned weights saved beside it; a given `embedder` must be those."""
+        record = meta["embedder"]
+        tuned = SentenceTransformerEmbedder(Path(path) / "embedder", name=record["name"])
+        check_embedder(record, tuned, path)
+        if embedder is not None:
+            check_embedder(record, embedder, path)
+        router = cls(tuned, progress=False, **meta["config"])
+        with np.load(Path(path) / "arrays.npz") as arrays:
+            router.head = LinearHead.from_arrays(arrays, meta["classes"], c=meta["config"]["c"])
+        router.base = meta.get("base_embedder")
+        router.training = dict(meta.get("training") or {})
+        router.threshold = float(meta["threshold"])
+        router.calibration = dict(meta["calibration"])
+        return router

@@ -1,0 +1,233 @@
+"""The shared router contract, run for every system over a tiny synthetic set with known answers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inhouse.errors import InhouseError, ModelError
+from inhouse.models.embedder import load_embedder
+from inhouse.support.router import (
+    OUT_OF_SCOPE,
+    Router,
+    choose_threshold,
+    load_router,
+    make_router,
+)
+
+TRAIN = {
+    "card_arrival": [
+        "my card has not arrived yet",
+        "when will my new card arrive",
+        "still waiting for my card in the mail",
+        "the card you sent never came",
+        "how long does card delivery take",
+        "I ordered a card two weeks ago and nothing",
+        "where is my bank card",
+        "card still not delivered",
+    ],
+    "exchange_rate": [
+        "what is the exchange rate for euros",
+        "how much is one dollar in pounds",
+        "currency conversion rate today",
+        "which rate do you use to convert currencies",
+        "exchange rate for yen",
+        "how do you calculate the foreign exchange rate",
+        "what rate will I get changing money",
+        "is the exchange rate fixed",
+    ],
+    "reset_password": [
+        "I forgot my password",
+        "how do I reset my password",
+        "cannot log in, password wrong",
+        "change my login password",
+        "password reset link not working",
+        "I need a new password",
+        "locked out because of my password",
+        "how to recover my password",
+    ],
+    "cancel_subscription": [
+        "cancel my subscription",
+        "I want to stop my monthly plan",
+        "how do I end my membership",
+        "unsubscribe me from the premium plan",
+        "stop charging me for the subscription",
+        "terminate my subscription please",
+        "I no longer want the paid plan",
+        "how to cancel premium",
+    ],
+}
+QUERIES = [
+    ("my card hasn't shown up in the post", "card_arrival"),
+    ("what's the rate to convert dollars to euros", "exchange_rate"),
+    ("please help me reset my password", "reset_password"),
+    ("I want to cancel my subscription", "cancel_subscription"),
+]
+OOS_VAL = [
+    "what is the weather tomorrow",
+    "tell me a joke about cats",
+    "how tall is mount everest",
+    "recommend a good pizza recipe",
+]
+
+TEXTS = [t for ts in TRAIN.values() for t in ts]
+INTENTS = [i for i, ts in TRAIN.items() for _ in ts]
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    return load_embedder()
+
+
+class HashEmbedder:
+    """A different (non-transformer) embedder, to check that routers refuse it."""
+
+    name = "hash-bow"
+    dim = 64
+
+    def embed(self, texts, batch_size=64):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, hash(word) % self.dim] += 1.0
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+        return out
+
+
+class RouterContract:
+    """Behaviour every router system must have; a system's test class sets `system`/`config`."""
+
+    system: str = ""
+    config: dict = {}
+    min_correct = len(QUERIES)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def router(cls, embedder) -> Router:
+        return make_router(cls.system, embedder, **cls.config).fit(TEXTS, INTENTS)
+
+    def test_is_a_router(self, router):
+        assert isinstance(router, Router)
+        assert router.name == self.system
+        assert router.kind in {"off-the-shelf", "baseline", "in-house"}
+
+    def test_known_answers(self, router):
+        labels, conf = router.predict([q for q, _ in QUERIES])
+        correct = sum(label == gold for label, (_, gold) in zip(labels, QUERIES, strict=True))
+        assert correct >= self.min_correct, labels
+
+    def test_confidences_are_fractions(self, router):
+        labels, conf = router.predict([q for q, _ in QUERIES])
+        assert len(labels) == len(conf) == len(QUERIES)
+        assert conf.dtype == np.float32
+        assert np.all((conf >= 0) & (conf <= 1))
+
+    def test_save_load_same_predictions(self, router, embedder, tmp_path: Path):
+        router.save(tmp_path / "r")
+        again = load_router(tmp_path / "r", embedder if self.system != "finetuned" else None)
+        texts = [q for q, _ in QUERIES] + OOS_VAL
+        a, ca = router.predict(texts)
+        b, cb = again.predict(texts)
+        assert a == b
+        np.testing.assert_allclose(ca, cb, rtol=1e-5, atol=1e-6)
+        assert again.threshold == router.threshold
+
+    def test_other_embedder_is_refused(self, router, tmp_path: Path):
+        router.save(tmp_path / "r")
+        with pytest.raises(ModelError) as e:
+            load_router(tmp_path / "r", HashEmbedder())
+        assert "hash-bow" in str(e.value) and "all-MiniLM-L6-v2" in str(e.value)
+
+    def test_threshold_makes_out_of_scope(self, router):
+        texts = [q for q, _ in QUERIES]
+        saved = router.threshold
+        try:
+            router.threshold = 1.01
+            assert router.predict(texts)[0] == [OUT_OF_SCOPE] * len(texts)
+            router.threshold = 0.0
+            assert OUT_OF_SCOPE not in router.predict(texts)[0]
+        finally:
+            router.threshold = saved
+
+    def test_calibrate_on_out_of_scope_examples(self, router):
+        saved = router.threshold
+        try:
+            texts = [q for q, _ in QUERIES] + OOS_VAL
+            gold = [g for _, g in QUERIES] + [OUT_OF_SCOPE] * len(OOS_VAL)
+            result = router.calibrate(texts, gold)
+            assert result["threshold"] > 0.0
+            assert result["val_oos_recall"] > 0.0
+            labels, _ = router.predict(texts)
+            in_scope = sum(lab == g for lab, g in zip(labels[:4], gold[:4], strict=True))
+            assert in_scope / 4 >= result["val_in_scope_accuracy"] - 1e-9
+        finally:
+            router.threshold = saved
+
+    def test_bad_messages(self, router, caplog):
+        with pytest.raises(InhouseError, match="empty"):
+            router.predict(["   "])
+        with pytest.raises(InhouseError, match="not text"):
+            router.predict([b"bytes"])
+        with caplog.at_level(logging.WARNING, logger="inhouse"):
+            labels, _ = router.predict(["where is my card " * 6000])
+        assert len(labels) == 1
+        assert "routed on its first" in caplog.text
+
+
+class TestZeroShot(RouterContract):
+    system = "zero-shot-labels"
+
+
+class TestKnn(RouterContract):
+    system = "knn"
+    config = {"k": 3}
+
+
+class TestLogistic(RouterContract):
+    system = "logistic"
+    config = {"c": 10.0}
+
+
+class TestFinetuned(RouterContract):
+    system = "finetuned"
+    config = {"max_steps": 2, "batch_size": 4, "c": 10.0, "progress": False}
+
+    def test_records_base_embedder_and_training(self, router):
+        assert router.base["name"] == "all-MiniLM-L6-v2"
+        assert router.training["steps"] == 2
+        assert router.embedder.name == "all-MiniLM-L6-v2+finetuned"
+
+
+def test_choose_threshold_keeps_in_scope_accuracy():
+    best = ["a", "b", "a", "b", "a", "a"]
+    conf = np.array([0.9, 0.8, 0.3, 0.2, 0.25, 0.7])
+    gold = ["a", "b", "a", OUT_OF_SCOPE, OUT_OF_SCOPE, "a"]
+    # no drop allowed: 0.3 flags both out-of-scope rows; 0.7 would also flag the right 0.3
+    out = choose_threshold(best, conf, gold, max_in_scope_drop=0.0)
+    assert out["threshold"] == pytest.approx(0.3)
+    assert out["val_oos_recall"] == 1.0
+    assert out["val_in_scope_accuracy"] == 1.0
+    # allowing a 25 % drop buys nothing more here, but moves the threshold up to 0.7
+    assert choose_threshold(best, conf, gold, max_in_scope_drop=0.25)["threshold"] == 0.7
+
+
+def test_no_out_of_scope_rows_means_no_threshold():
+    out = choose_threshold(["a", "b"], np.array([0.2, 0.9]), ["a", "a"])
+    assert out["threshold"] == 0.0 and out["val_in_scope_accuracy"] == 0.5
+
+
+def test_unknown_system_and_bad_labels(embedder):
+    with pytest.raises(InhouseError, match="unknown router system"):
+        make_router("gpt", embedder)
+    with pytest.raises(InhouseError, match="one per text"):
+        make_router("logistic", embedder).fit(["a", "b"], ["x"])
+    with pytest.raises(InhouseError, match="two intents"):
+        make_router("logistic", embedder).fit(["a", "b"], ["x", "x"])
+
+
+def test_load_from_a_folder_that_is_not_a_router(tmp_path: Path):
+    with pytest.raises(ModelError, match="not a router folder"):
+        load_router(tmp_path)
