@@ -12,6 +12,11 @@ GROUPS: dict[str, tuple[str, str]] = {
     "data": ("data", "Check company data files.  e.g. inhouse data check events.csv --kind events"),
     "datasets": ("datasets", "Public benchmark datasets.  e.g. inhouse datasets list"),
     "models": ("models", "The local model registry.  e.g. inhouse models add ./Qwen3-0.6B"),
+    "recommend": (
+        "recommend",
+        "Fit recommenders, recommend for a user or session.  "
+        "e.g. inhouse recommend for-user ./rec --user u42 -k 10",
+    ),
     "support": (
         "support",
         "Intent routing, help-center search, grounded answers.  "

@@ -21,6 +21,7 @@ from inhouse.errors import InhouseError
 
 Kind = Literal["baseline", "off-the-shelf", "in-house"]
 CATALOG_COLUMNS = ["item_id", "title", "description", "tags", "category", "url"]
+KEEP_HISTORY = 200  # most recent items kept per training user, to serve `for-user`
 
 
 @runtime_checkable
@@ -211,6 +212,7 @@ class BaseRecommender:
         self.data_sha256 = ""
         self.metrics: dict[str, float | None] = {}  # validation metrics, stored in the manifest
         self.catalog = pl.DataFrame({c: [] for c in CATALOG_COLUMNS})
+        self.histories: dict[str, list[str]] = {}  # user -> last KEEP_HISTORY items, for serving
 
     # ---- to implement
     def _fit(self, data: Interactions) -> None:
@@ -239,7 +241,17 @@ class BaseRecommender:
         self.popularity = data.popularity()
         self.fit_report = data.report
         self.data_sha256 = data.sha256
+        grouped = data.events.group_by("user_id", maintain_order=True).agg(
+            pl.col("item_id").tail(KEEP_HISTORY)
+        )
+        self.histories = dict(
+            zip(grouped["user_id"].to_list(), grouped["item_id"].to_list(), strict=True)
+        )
         self._fit(data)
+
+    def history_of(self, user_id: str) -> list[str] | None:
+        """A known user's history (oldest first), None for a user never seen in training."""
+        return self.histories.get(str(user_id))
 
     def score(self, histories: list[list[str]]) -> np.ndarray:
         """Scores over catalog order; a history with no known item gets popularity."""
@@ -367,6 +379,7 @@ class BaseRecommender:
             arrays["popularity"] = self.popularity
             np.savez(folder / "arrays.npz", allow_pickle=False, **arrays)
             (folder / "items.json").write_text(json.dumps(self.items.ids))
+            (folder / "histories.json").write_text(json.dumps(self.histories))
             self.catalog.write_parquet(folder / "catalog.parquet")
             self._save_extra(folder)
 
@@ -386,6 +399,7 @@ class BaseRecommender:
         model = cls(**manifest.get("parameters", {}))
         model.items = ItemIndex(json.loads((folder / "items.json").read_text()))
         model.catalog = pl.read_parquet(folder / "catalog.parquet")
+        model.histories = json.loads((folder / "histories.json").read_text())
         model.data_sha256 = manifest.get("data_sha256", "")
         model.metrics = manifest.get("validation_metrics", {})
         model.fit_report = manifest.get("fit_report", {})

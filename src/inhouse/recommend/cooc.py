@@ -100,10 +100,11 @@ class Cooc(BaseRecommender):
         if j is None or not len(known) or j >= self.matrix.shape[1]:
             return []
         h, w = self._weights(known)
+        column = self.matrix[h][:, [j]].toarray().ravel()  # C[history item, target]
         contrib: dict[str, float] = {}
-        for item, weight in zip(h.tolist(), w.tolist(), strict=True):
+        for item, value in zip(h.tolist(), (w * column).tolist(), strict=True):
             iid = self.items.ids[item]
-            contrib[iid] = contrib.get(iid, 0.0) + weight * float(self.matrix[item, j])
+            contrib[iid] = contrib.get(iid, 0.0) + value
         return sorted(contrib.items(), key=lambda t: -t[1])
 
     def _state(self) -> dict[str, np.ndarray]:

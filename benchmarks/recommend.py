@@ -1,0 +1,50 @@
+"""Recommend bake-off on one dataset: every system's test metrics, fit time and serving latency.
+
+    INHOUSE_DATA_DIR=../shared/datasets python benchmarks/recommend.py \
+        --dataset amazon-scientific --out results/recommend-amazon-scientific.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from inhouse.bench.results import write_results
+from inhouse.datasets import load
+from inhouse.recommend.bench import bench_recommend
+from inhouse.recommend.metrics import METRICS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--dataset", required=True, help="amazon-scientific, goodbooks-sample, online-retail"
+    )
+    parser.add_argument("--out", required=True, type=Path, help="JSON file to write")
+    parser.add_argument("--systems", nargs="*", help="registry names (default: all built in)")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    result = bench_recommend(load(args.dataset), args.systems)
+    write_results(result, args.out)
+    table = Table(title=f"recommend on {args.dataset} (test)")
+    for col in ["system", "kind", *METRICS, "fit s", "p99 ms", "cpu ms/req"]:
+        table.add_column(col)
+    for s in result.systems:
+        table.add_row(
+            s.name,
+            s.kind,
+            *[f"{s.metrics[m]:.4f}" if s.metrics.get(m) is not None else "-" for m in METRICS],
+            f"{s.fit_seconds:.1f}",
+            f"{s.latency_ms.p99:.2f}" if s.latency_ms else "-",
+            f"{getattr(s, 'cpu_ms_per_request', 0.0):.2f}",
+        )
+    Console().print(table)
+    print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

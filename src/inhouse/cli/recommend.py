@@ -1,0 +1,101 @@
+"""`inhouse recommend`: fit a recommender on company files and ask it for recommendations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True)
+console = Console()
+
+
+def _params(values: list[str] | None) -> dict[str, object]:
+    from inhouse.errors import ConfigError
+
+    out: dict[str, object] = {}
+    for v in values or []:
+        key, sep, raw = v.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--param {v!r}: write it as NAME=VALUE, e.g. --param window=5")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+@app.command()
+def fit(
+    catalog: Annotated[Path, typer.Option(help="Catalog file (CSV, JSONL or Parquet).")],
+    events: Annotated[Path, typer.Option(help="Events file: user_id, item_id, timestamp.")],
+    out: Annotated[Path, typer.Option(help="Model folder; each fit adds a version (v0001, ...).")],
+    system: Annotated[
+        str, typer.Option(help="popularity, recent-popularity, cooc, offshelf-text, als, ...")
+    ] = "cooc",
+    param: Annotated[
+        list[str] | None, typer.Option(help="Hyper-parameter NAME=VALUE, repeatable.")
+    ] = None,
+) -> None:
+    """Fit a recommender and save it.
+
+    e.g. inhouse recommend fit --catalog catalog.csv --events events.csv --system cooc --out ./rec
+    """
+    from inhouse.recommend.service import fit_files
+
+    s = fit_files(catalog, events, system, out, _params(param))
+    console.print(f"[bold]{s.system}[/]: {s.items:,} items, {s.users:,} users, {s.seconds:.1f} s")
+    r = s.report
+    dropped = {k: v for k, v in r.items() if k.startswith("dropped_") and v}
+    for key, n in dropped.items():
+        console.print(
+            f"[yellow]dropped {n:,} events ({key.removeprefix('dropped_').replace('_', ' ')})[/]"
+        )
+    used, given = r.get("events_used", 0), r.get("events_in", 0)
+    console.print(f"used {used:,} of {given:,} events; saved {escape(s.folder)}")
+
+
+@app.command("for-user")
+def for_user(
+    model_dir: Annotated[Path, typer.Argument(help="A folder written by `inhouse recommend fit`.")],
+    user: Annotated[str | None, typer.Option(help="A user id seen in training.")] = None,
+    items: Annotated[
+        str | None, typer.Option(help="A session instead: item ids, oldest first, e.g. 12,40.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", "--k", help="How many items to recommend.")] = 10,
+    explain: Annotated[bool, typer.Option(help="Name the history items behind each pick.")] = True,
+) -> None:
+    """Recommend for a known user, or for a session of items.
+
+    e.g. inhouse recommend for-user ./rec --user u42 -k 10
+    """
+    from inhouse.errors import InhouseError
+    from inhouse.recommend import service
+    from inhouse.recommend.registry import load_recommender
+
+    if (user is None) == (items is None):
+        raise InhouseError("give either --user USER or --items I1,I2 (a session with no user)")
+    model = load_recommender(model_dir)
+    if user is not None:
+        response = service.for_user(model, user, k, explain)
+    else:
+        response = service.for_items(model, service.parse_items(items or ""), k, explain)
+    who = f"user {response.user_id}" if response.user_id else "this session"
+    table = Table(title=f"{response.system}: {len(response.items)} picks for {escape(who)}")
+    for col in ("#", "item", "title", "score", "because of"):
+        table.add_column(col)
+    for rank, s in enumerate(response.items, 1):
+        because = "; ".join(f"{model.title(h)[:40] or h} ({c:.3g})" for h, c in s.because)
+        table.add_row(
+            str(rank), escape(s.item_id), escape(s.title[:60]), f"{s.score:.4g}", escape(because)
+        )
+    console.print(table)
+    for note in response.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    if response.fallback:
+        console.print("[yellow]popularity fallback used[/]")
