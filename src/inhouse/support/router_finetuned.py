@@ -133,8 +133,11 @@ class FinetunedRouter:
         lr: float = 5e-5,
         max_seq_length: int = 64,
         max_steps: int | None = None,
-        layers: Sequence[int] = (),
-        c: float = 1.0,
+        layers: Sequence[int] = (-1,),
+        c: float = 50.0,
+        knn_weight: float = 0.5,
+        k: int = 20,
+        temperature: float = 0.05,
         seed: int = 0,
         max_in_scope_drop: float = 0.01,
         progress: bool = True,
@@ -156,11 +159,14 @@ class FinetunedRouter:
             "max_steps": max_steps,
             "layers": list(layers),
             "c": c,
+            "knn_weight": knn_weight,
+            "k": k,
+            "temperature": temperature,
             "seed": seed,
             "max_in_scope_drop": max_in_scope_drop,
         }
         self.progress = progress
-        self.head = LinearHead(c=c)
+        self.head = LinearHead(c=c, knn_weight=knn_weight, k=k, temperature=temperature)
         self.threshold = 0.0
         self.calibration: dict[str, float] = {}
         self.training: dict[str, float] = {}
@@ -245,7 +251,7 @@ class FinetunedRouter:
             check_embedder(record, embedder, path)
         router = cls(tuned, progress=False, **meta["config"])
         with np.load(Path(path) / "arrays.npz") as arrays:
-            router.head = LinearHead.from_arrays(arrays, meta["classes"], c=meta["config"]["c"])
+            router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())
         router.base = meta.get("base_embedder")
         router.training = dict(meta.get("training") or {})
         router.threshold = float(meta["threshold"])

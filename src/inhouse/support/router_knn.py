@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from inhouse.models.embedder import Embedder
+from inhouse.support.features import layer_features
 from inhouse.support.router import (
     RouterKind,
     apply_threshold,
@@ -49,12 +50,12 @@ class KnnRouter:
         self.classes = sorted(set(intents))
         index = {c: i for i, c in enumerate(self.classes)}
         self.labels = np.array([index[i] for i in intents], dtype=np.int64)
-        self.vectors = self.embedder.embed(texts)
+        self.vectors = layer_features(self.embedder, texts, layers=(-1,))
         return self
 
     def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Best intent and its confidence, before the out-of-scope threshold."""
-        q = self.embedder.embed(check_texts(texts))
+        q = layer_features(self.embedder, check_texts(texts), layers=(-1,))
         sims = q @ self.vectors.T
         k = min(self.k, sims.shape[1])
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]

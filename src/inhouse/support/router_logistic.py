@@ -1,4 +1,8 @@
-"""`logistic`: frozen embeddings of several layers + a multinomial logistic-regression head."""
+"""`logistic`: frozen sentence embeddings + a multinomial logistic-regression head.
+
+The features can also be several layers' mean-pooled states (`layers`); on Banking77 valid
+the last layer alone scored as well as any mix (see benchmarks/support_routing.py).
+"""
 
 from __future__ import annotations
 
@@ -24,14 +28,39 @@ from inhouse.support.router import (
 
 
 class LinearHead:
-    """Multinomial logistic regression on fixed features, stored as plain arrays (no pickle)."""
+    """Logistic regression on fixed features, blended with a cosine kNN vote over the same
+    training vectors: p = (1 - knn_weight) * p_logistic + knn_weight * p_knn.
 
-    def __init__(self, c: float = 1.0, max_iter: int = 300) -> None:
+    The blend scored about 1 point above logistic alone on Banking77 valid. Everything is
+    stored as plain arrays (no pickle).
+    """
+
+    def __init__(
+        self,
+        c: float = 50.0,
+        knn_weight: float = 0.5,
+        k: int = 20,
+        temperature: float = 0.05,
+        max_iter: int = 500,
+    ) -> None:
         self.c = c
+        self.knn_weight = knn_weight
+        self.k = k
+        self.temperature = temperature
         self.max_iter = max_iter
         self.classes: list[str] = []
         self.coef = np.zeros((0, 0), dtype=np.float32)
         self.intercept = np.zeros(0, dtype=np.float32)
+        self.vectors = np.zeros((0, 0), dtype=np.float32)
+        self.labels = np.zeros(0, dtype=np.int64)
+
+    def config(self) -> dict[str, float]:
+        return {
+            "c": self.c,
+            "knn_weight": self.knn_weight,
+            "k": self.k,
+            "temperature": self.temperature,
+        }
 
     def fit(self, x: np.ndarray, y: Sequence[str]) -> LinearHead:
         from sklearn.linear_model import LogisticRegression
@@ -47,30 +76,57 @@ class LinearHead:
             )
         self.coef = coef.astype(np.float32)
         self.intercept = intercept.astype(np.float32)
+        if self.knn_weight > 0:
+            index = {c: i for i, c in enumerate(self.classes)}
+            self.vectors = _unit(x)
+            self.labels = np.array([index[str(v)] for v in y], dtype=np.int64)
         return self
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         logits = x @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
-        return np.asarray(p / p.sum(axis=1, keepdims=True), dtype=np.float32)
+        p /= p.sum(axis=1, keepdims=True)
+        if self.knn_weight > 0 and len(self.vectors):
+            p = (1 - self.knn_weight) * p + self.knn_weight * self._knn(x)
+        return np.asarray(p, dtype=np.float32)
 
-    def arrays(self, prefix: str = "head") -> dict[str, np.ndarray]:
-        return {f"{prefix}_coef": self.coef, f"{prefix}_intercept": self.intercept}
+    def _knn(self, x: np.ndarray) -> np.ndarray:
+        sims = _unit(x) @ self.vectors.T
+        k = min(self.k, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        weights = np.exp((top_sims - top_sims.max(axis=1, keepdims=True)) / self.temperature)
+        votes = np.zeros((len(x), len(self.classes)), dtype=np.float64)
+        np.add.at(votes, (np.arange(len(x))[:, None], self.labels[top]), weights)
+        return votes / votes.sum(axis=1, keepdims=True)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "head_coef": self.coef,
+            "head_intercept": self.intercept,
+            "head_vectors": self.vectors,
+            "head_labels": self.labels,
+        }
 
     @classmethod
-    def from_arrays(
-        cls, arrays: Any, classes: list[str], c: float, prefix: str = "head"
-    ) -> LinearHead:
-        head = cls(c=c)
+    def from_arrays(cls, arrays: Any, classes: list[str], config: dict[str, Any]) -> LinearHead:
+        head = cls(**config)
         head.classes = list(classes)
-        head.coef = np.asarray(arrays[f"{prefix}_coef"], dtype=np.float32)
-        head.intercept = np.asarray(arrays[f"{prefix}_intercept"], dtype=np.float32)
+        head.coef = np.asarray(arrays["head_coef"], dtype=np.float32)
+        head.intercept = np.asarray(arrays["head_intercept"], dtype=np.float32)
+        head.vectors = np.asarray(arrays["head_vectors"], dtype=np.float32)
+        head.labels = np.asarray(arrays["head_labels"], dtype=np.int64)
         return head
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.asarray(x / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
 class LogisticRouter:
-    """Frozen embedder; mean-pooled states of `layers` (empty = all) feed a linear head."""
+    """Frozen embedder; mean-pooled states of `layers` (default: the last) feed the head."""
 
     name = "logistic"
     kind: RouterKind = "in-house"
@@ -79,13 +135,16 @@ class LogisticRouter:
     def __init__(
         self,
         embedder: Embedder,
-        layers: Sequence[int] = (),
-        c: float = 1.0,
+        layers: Sequence[int] = (-1,),
+        c: float = 50.0,
+        knn_weight: float = 0.5,
+        k: int = 20,
+        temperature: float = 0.05,
         max_in_scope_drop: float = 0.01,
     ) -> None:
         self.embedder = embedder
         self.layers = tuple(layers)
-        self.head = LinearHead(c=c)
+        self.head = LinearHead(c=c, knn_weight=knn_weight, k=k, temperature=temperature)
         self.max_in_scope_drop = max_in_scope_drop
         self.threshold = 0.0
         self.calibration: dict[str, float] = {}
@@ -129,7 +188,7 @@ class LogisticRouter:
             "embedder": embedder_record(self.embedder),
             "config": {
                 "layers": list(self.layers),
-                "c": self.head.c,
+                **self.head.config(),
                 "max_in_scope_drop": self.max_in_scope_drop,
             },
             "classes": self.head.classes,
@@ -142,7 +201,7 @@ class LogisticRouter:
         check_embedder(meta["embedder"], embedder, path)
         router = cls(embedder, **meta["config"])
         with np.load(Path(path) / "arrays.npz") as arrays:
-            router.head = LinearHead.from_arrays(arrays, meta["classes"], c=meta["config"]["c"])
+            router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())
         router.threshold = float(meta["threshold"])
         router.calibration = dict(meta["calibration"])
         return router

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from inhouse.models.embedder import Embedder
+from inhouse.support.features import layer_features
 from inhouse.support.router import (
     OUT_OF_SCOPE,
     RouterKind,
@@ -61,11 +62,11 @@ class ZeroShotRouter:
 
             raise InhouseError("no in-scope intents to match against; give intent names")
         phrases = [self.descriptions.get(c) or intent_phrase(c) for c in self.classes]
-        self.vectors = self.embedder.embed(phrases)
+        self.vectors = layer_features(self.embedder, phrases, layers=(-1,))
         return self
 
     def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        sims = self.embedder.embed(check_texts(texts)) @ self.vectors.T
+        sims = layer_features(self.embedder, check_texts(texts), layers=(-1,)) @ self.vectors.T
         best = sims.argmax(axis=1)
         conf = np.clip(sims[np.arange(len(best)), best], 0.0, 1.0)
         return [self.classes[i] for i in best], conf
