@@ -22,6 +22,7 @@ from inhouse.errors import InhouseError
 Kind = Literal["baseline", "off-the-shelf", "in-house"]
 CATALOG_COLUMNS = ["item_id", "title", "description", "tags", "category", "url"]
 KEEP_HISTORY = 200  # most recent items kept per training user, to serve `for-user`
+EXPLAIN_RECENT = 20  # leave-one-out explanations look at this many most recent history items
 
 
 @runtime_checkable
@@ -196,6 +197,20 @@ def recommend_from_scores(
     return top_k(scores, k)
 
 
+def contributions(
+    items: ItemIndex, history: np.ndarray, values: np.ndarray
+) -> list[list[tuple[str, float]]]:
+    """Per target column of `values` (len(history), n_targets): (history id, summed value),
+    largest first. A history item seen twice adds up."""
+    out = []
+    for col in values.T:
+        total: dict[str, float] = {}
+        for item, v in zip(history.tolist(), col.tolist(), strict=True):
+            total[items.ids[item]] = total.get(items.ids[item], 0.0) + v
+        out.append(sorted(total.items(), key=lambda t: -t[1]))
+    return out
+
+
 class BaseRecommender:
     """Shared behaviour of every system. Subclasses set `name`, `kind` and implement
     `_fit(data)`, `_score(histories)` (histories: non-empty int arrays), `_state()`/`_set_state()`.
@@ -334,17 +349,31 @@ class BaseRecommender:
 
     def explain(self, history: list[str], item_id: str) -> list[tuple[str, float]]:
         """History items that contributed most to `item_id`'s score, largest first.
-        Default: leave-one-out (score drop when the history item is removed)."""
+
+        Default: leave-one-out over the `EXPLAIN_RECENT` most recent distinct history items
+        (how much the score drops without each). Cooc and text systems override it exactly.
+        """
         if item_id not in self.items:
             raise InhouseError(f"item {item_id!r} is not in the catalog")
-        known = [h for h in dict.fromkeys(history) if h in self.items]
+        return self.explain_many(history, [item_id])[0]
+
+    def explain_many(
+        self, history: list[str], item_ids: list[str]
+    ) -> list[list[tuple[str, float]]]:
+        """`explain` for several items of one history, scoring the leave-one-out variants once."""
+        if type(self).explain is not BaseRecommender.explain:
+            return [self.explain(history, i) for i in item_ids]
+        known = [h for h in dict.fromkeys(reversed(history)) if h in self.items][:EXPLAIN_RECENT]
         if not known:
-            return []
-        j = self.items.index[item_id]
+            return [[] for _ in item_ids]
         variants = [history] + [[h for h in history if h != drop] for drop in known]
-        col = self.score(variants)[:, j]
-        contrib = [(h, float(col[0] - col[i + 1])) for i, h in enumerate(known)]
-        return sorted(contrib, key=lambda t: -t[1])
+        scores = self.score(variants)
+        out = []
+        for item_id in item_ids:
+            col = scores[:, self.items.index[item_id]]
+            contrib = [(h, float(col[0] - col[i + 1])) for i, h in enumerate(known)]
+            out.append(sorted(contrib, key=lambda t: -t[1]))
+        return out
 
     def title(self, item_id: str) -> str:
         """The catalog title of an item ('' when unknown)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from inhouse.recommend.base import BaseRecommender, Interactions
+from inhouse.recommend.base import BaseRecommender, Interactions, contributions
 
 
 class Cooc(BaseRecommender):
@@ -95,17 +95,20 @@ class Cooc(BaseRecommender):
 
     def explain(self, history: list[str], item_id: str) -> list[tuple[str, float]]:
         """Exact: contribution of each history item = its recency weight x C[item, target]."""
+        return self.explain_many(history, [item_id])[0]
+
+    def explain_many(
+        self, history: list[str], item_ids: list[str]
+    ) -> list[list[tuple[str, float]]]:
         known, _ = self.items.encode(history)
-        j = self.items.index.get(item_id)
-        if j is None or not len(known) or j >= self.matrix.shape[1]:
-            return []
+        cols = [self.items.index.get(i, -1) for i in item_ids]
+        ok = [c for c in cols if 0 <= c < self.matrix.shape[1]]  # cold-start items: no counts
+        if not len(known) or not ok:
+            return [[] for _ in item_ids]
         h, w = self._weights(known)
-        column = self.matrix[h][:, [j]].toarray().ravel()  # C[history item, target]
-        contrib: dict[str, float] = {}
-        for item, value in zip(h.tolist(), (w * column).tolist(), strict=True):
-            iid = self.items.ids[item]
-            contrib[iid] = contrib.get(iid, 0.0) + value
-        return sorted(contrib.items(), key=lambda t: -t[1])
+        values = self.matrix[h][:, ok].toarray() * w[:, None]  # C[history item, target]
+        found = dict(zip(ok, contributions(self.items, h, values), strict=True))
+        return [found.get(c, []) for c in cols]
 
     def _state(self) -> dict[str, np.ndarray]:
         m = self.matrix.tocsr()

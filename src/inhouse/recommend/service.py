@@ -48,11 +48,11 @@ def for_items(
 ) -> Response:
     """Recommend for a session of item ids (oldest first); unknown ids are ignored with a note."""
     rec = model.recommend_one(history, k=k)
+    reasons = model.explain_many(history, rec.items) if explain and not rec.fallback else []
     items = []
-    for item_id, score in zip(rec.items, rec.scores, strict=True):
-        because = []
-        if explain and not rec.fallback:  # only history items that raised the score
-            because = [(h, c) for h, c in model.explain(history, item_id) if c > 0][:EXPLAIN_TOP]
+    for n, (item_id, score) in enumerate(zip(rec.items, rec.scores, strict=True)):
+        # only history items that raised the score
+        because = [(h, c) for h, c in reasons[n] if c > 0][:EXPLAIN_TOP] if reasons else []
         items.append(Suggestion(item_id, model.title(item_id), score, because))
     return Response(model.name, user_id, history, items, rec.fallback, rec.notes)
 

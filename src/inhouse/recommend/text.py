@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from inhouse.models.embedder import Embedder, load_embedder
-from inhouse.recommend.base import CATALOG_COLUMNS, Interactions
+from inhouse.recommend.base import CATALOG_COLUMNS, Interactions, contributions
 from inhouse.recommend.vectors import VectorRecommender
 
 _EMBEDDERS: dict[str | None, Embedder] = {}
@@ -139,16 +139,16 @@ class TextRecommender(VectorRecommender):
 
     def explain(self, history: list[str], item_id: str) -> list[tuple[str, float]]:
         """Exact: each history item's weighted cosine with `item_id`, over the query norm."""
+        return self.explain_many(history, [item_id])[0]
+
+    def explain_many(
+        self, history: list[str], item_ids: list[str]
+    ) -> list[list[tuple[str, float]]]:
         known, _ = self.items.encode(history)
-        j = self.items.index.get(item_id)
-        if j is None or not len(known):
-            return []
+        cols = [self.items.index.get(i, -1) for i in item_ids]
+        if not len(known) or min(cols, default=-1) < 0:
+            return [[] for _ in item_ids]
         h, w = self._weights(known)
-        q = w @ self.item_vectors[h]
-        norm = max(float(np.linalg.norm(q)), 1e-12)
-        contrib: dict[str, float] = {}
-        for item, weight in zip(h.tolist(), w.tolist(), strict=True):
-            iid = self.items.ids[item]
-            cos = float(self.item_vectors[item] @ self.item_vectors[j])
-            contrib[iid] = contrib.get(iid, 0.0) + weight * cos / norm
-        return sorted(contrib.items(), key=lambda t: -t[1])
+        norm = max(float(np.linalg.norm(w @ self.item_vectors[h])), 1e-12)
+        cosines = self.item_vectors[h] @ self.item_vectors[cols].T
+        return contributions(self.items, h, cosines * (w[:, None] / norm))
