@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from inhouse.bench.results import write_results
+from inhouse.bench.results import read_results, write_results
 from inhouse.datasets import load
 from inhouse.recommend.bench import bench_recommend
 from inhouse.recommend.metrics import METRICS
@@ -26,11 +26,19 @@ def main() -> None:
     )
     parser.add_argument("--out", required=True, type=Path, help="JSON file to write")
     parser.add_argument("--systems", nargs="*", help="registry names (default: all built in)")
+    parser.add_argument(
+        "--update", action="store_true", help="keep other systems' rows already in --out"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     result = bench_recommend(load(args.dataset), args.systems)
+    if args.update and args.out.exists():
+        (old,) = read_results(args.out)
+        assert old.dataset == args.dataset, f"{args.out} holds {old.dataset}, not {args.dataset}"
+        fresh = {s.name for s in result.systems}
+        result.systems = [s for s in old.systems if s.name not in fresh] + result.systems
     write_results(result, args.out)
-    table = Table(title=f"recommend on {args.dataset} (test)")
+    table = Table(title=f"recommend on {args.dataset} (test)", width=160)
     for col in ["system", "kind", *METRICS, "fit s", "p99 ms", "cpu ms/req"]:
         table.add_column(col)
     for s in result.systems:
