@@ -22,7 +22,6 @@ from inhouse.recommend.registry import SYSTEMS, load_recommender, make, param_gr
 from inhouse.recommend.service import for_user
 
 PRIMARY = "ndcg@10"
-DEFAULT_SYSTEMS = ["popularity", "recent-popularity", "cooc", "offshelf-text", "als"]
 LATENCY_USERS = 1000
 
 
@@ -93,8 +92,9 @@ def bench_system(name: str, data: RecommendData, progress: Progress | None = Non
 
 
 def bench_recommend(data: RecommendData, systems: list[str] | None = None) -> BenchResult:
-    """Every system as a row of a `BenchResult` (test metrics, fit time, serving latency)."""
-    names = systems or [s for s in DEFAULT_SYSTEMS if s in SYSTEMS]
+    """Every system (default: all registered) as a row of a `BenchResult`: test metrics, fit
+    time, serving latency."""
+    names = systems or list(SYSTEMS)
     rows = []
     with Progress(transient=True) as progress:
         overall = progress.add_task(f"recommend bench on {data.name}", total=len(names))
