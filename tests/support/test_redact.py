@@ -132,16 +132,32 @@ def test_settings_patterns_reach_the_default(monkeypatch):
         mod.default_redactor.cache_clear()
 
 
-def test_logging_filter_redacts_records(caplog):
-    logger = logging.getLogger("inhouse.test_redact")
-    flt = install_log_redaction("inhouse")
+def test_logging_filter_redacts_child_records():
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    root, handler = logging.getLogger(), Collect()
+    root.addHandler(handler)
+    parent = logging.getLogger("inhouse")
+    level = parent.level
+    parent.setLevel(logging.INFO)
     try:
+        flt = install_log_redaction("inhouse")
         assert install_log_redaction("inhouse") is flt  # installed once
-        with caplog.at_level(logging.INFO, logger="inhouse"):
-            logger.info("customer %s paid with %s", "jo@example.com", "4111 1111 1111 1111")
-        # filters on a parent logger do not see child records: attach to the handler as well
-        record = logging.LogRecord("inhouse", logging.INFO, __file__, 1, "to %s", ("a@b.io",), None)
-        assert RedactingFilter().filter(record)
-        assert record.getMessage() == "to [EMAIL]"
+        child = logging.getLogger("inhouse.support.test")
+        child.info("customer %s paid with %s", "jo@example.com", "4111 1111 1111 1111")
+        parent.warning("call +44 20 7946 0958")
+        assert records == ["customer [EMAIL] paid with [CARD]", "call [PHONE]"]
     finally:
-        logging.getLogger("inhouse").removeFilter(flt)
+        root.removeHandler(handler)
+        parent.removeFilter(flt)
+        parent.setLevel(level)
+
+
+def test_filter_keeps_clean_records_untouched():
+    record = logging.LogRecord("inhouse", logging.INFO, __file__, 1, "order %s", ("123",), None)
+    assert RedactingFilter().filter(record)
+    assert record.args == ("123",) and record.getMessage() == "order 123"

@@ -59,3 +59,35 @@ def test_bench_tiny_dataset(minilm):
         assert row.latency_ms is not None and row.latency_ms.p50 <= row.latency_ms.p99
         assert row.model_extra and row.model_extra["cpu_ms_per_request"] > 0
     assert rows["logistic"].metrics["in_scope_accuracy"] == 1.0
+
+
+def _data_dir():
+    import os
+
+    folder = os.environ.get("INHOUSE_DATA_DIR")
+    if not folder:
+        pytest.skip("INHOUSE_DATA_DIR is not set")
+    return folder
+
+
+@pytest.mark.slow
+def test_banking77_target(minilm):
+    from inhouse.datasets import load
+
+    result = bench_routing(load("banking77", _data_dir()), ["logistic", "finetuned"], minilm)
+    best = result.best("in-house")
+    assert best is not None and (best.metrics["accuracy"] or 0) >= 0.937, result.systems
+    for row in result.systems:
+        assert row.latency_ms is not None and row.latency_ms.p95 <= 15.0
+
+
+@pytest.mark.slow
+def test_clinc150_target(minilm):
+    from inhouse.datasets import load
+
+    result = bench_routing(load("clinc150", _data_dir()), ["logistic", "finetuned"], minilm)
+    assert any(
+        (row.metrics["in_scope_accuracy"] or 0) >= 0.955
+        and (row.metrics["oos_recall"] or 0) >= 0.66
+        for row in result.systems
+    ), result.systems

@@ -162,13 +162,21 @@ class RedactingFilter(logging.Filter):
 def install_log_redaction(
     logger: str = "inhouse", redactor: Redactor | None = None
 ) -> RedactingFilter:
-    """Attach a `RedactingFilter` to `logger` and its handlers (once); returns the filter."""
+    """Redact every record of `logger` and its children; returns the filter.
+
+    A logger's own filters do not see records that children propagate up, so the filter also
+    goes on the handlers that emit them: `logger`'s and, while it propagates, the root's.
+    Handlers added later need `handler.addFilter(filter)`. Installing twice is a no-op.
+    """
     log = logging.getLogger(logger)
-    for existing in log.filters:
-        if isinstance(existing, RedactingFilter):
-            return existing
-    flt = RedactingFilter(redactor)
-    log.addFilter(flt)
-    for handler in log.handlers:
-        handler.addFilter(flt)
+    flt = next((f for f in log.filters if isinstance(f, RedactingFilter)), None)
+    if flt is None:
+        flt = RedactingFilter(redactor)
+        log.addFilter(flt)
+    handlers = list(log.handlers)
+    if log.propagate:
+        handlers += logging.getLogger().handlers
+    for handler in handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(flt)
     return flt
