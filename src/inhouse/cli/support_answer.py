@@ -1,9 +1,75 @@
-"""Commands of `inhouse support` for help-center retrieval and answers."""
+"""Commands of `inhouse support` for help-center retrieval and answers: `index` and `ask`."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.markup import escape
+
+console = Console()
+
+
+def index(
+    articles: Annotated[Path, typer.Option(help="Help-center articles (CSV, JSONL or Parquet).")],
+    out: Annotated[Path, typer.Option(help="Folder to write the index into.")],
+    system: Annotated[
+        str, typer.Option(help="bm25, dense, hybrid or tuned-hybrid (fine-tunes the embedder).")
+    ] = "hybrid",
+    embedder: Annotated[
+        Path | None, typer.Option(help="A sentence-transformers folder; default all-MiniLM-L6-v2.")
+    ] = None,
+) -> None:
+    """Index help-center articles for search and answers.
+
+    e.g. inhouse support index --articles articles.jsonl --out ./help-index --system hybrid
+    """
+    from inhouse.support.retrieve_systems import build_index
+
+    retriever, folder = build_index(articles, out, system, embedder)
+    console.print(
+        f"[bold]{retriever.name}[/] index of {retriever.articles.height} articles "
+        f"saved to {escape(str(folder))}"
+    )
+
+
+def ask(
+    index_dir: Annotated[Path, typer.Argument(help="A folder written by `support index`.")],
+    question: Annotated[str, typer.Argument(help="The customer's message.")],
+    router: Annotated[
+        Path | None, typer.Option(help="A router folder from `fit-router`, to route intents.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Answer a customer message from the help center, with citations.
+
+    e.g. inhouse support ask ./help-index "my new card has not arrived"
+    """
+    from inhouse.support.answer import ask_index
+
+    ans = ask_index(index_dir, question, router_dir=router)
+    if as_json:
+        typer.echo(json.dumps(asdict(ans), indent=2))
+        return
+    flag = "[bold red]yes[/]" if ans.escalate else "no"
+    console.print(
+        f"escalate: {flag}  confidence: {ans.confidence:.2f}"
+        + (f"  intent: {escape(ans.intent)}" if ans.intent else "")
+    )
+    if ans.reason:
+        console.print(f"reason: {escape(ans.reason)}")
+    console.print()
+    console.print(escape(ans.answer))
+    console.print()
+    for i, c in enumerate(ans.citations, start=1):
+        console.print(f"[{i}] {escape(c.article_id)}  {escape(c.title)}  ({c.score:.2f})")
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the `support` group."""
+    app.command("index")(index)
+    app.command("ask")(ask)

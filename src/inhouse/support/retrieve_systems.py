@@ -7,10 +7,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from inhouse.errors import ConfigError
 from inhouse.models.embedder import Embedder
-from inhouse.support.retrieve import BM25Retriever, HybridRetriever, NeedsRetriever, Retriever
+from inhouse.support.retrieve import (
+    BM25Retriever,
+    HybridRetriever,
+    NeedsRetriever,
+    Retriever,
+    save_retriever,
+)
 from inhouse.support.retrieve_dense import DenseRetriever
 from inhouse.support.retrieve_tune import TuneConfig
 
@@ -55,3 +62,29 @@ def make_retriever(
 
 
 __all__ = ["SYSTEMS", "NeedsRetriever", "make_retriever"]
+
+
+def build_index(
+    articles_path: Path, out: Path, system: str = "hybrid", embedder_path: Path | None = None
+) -> tuple[Retriever, Path]:
+    """Read an articles file, index it with `system`, save it under `out`; returns both.
+
+    Bad rows stop the build before any work (`file:line: reason`); `out` keeps its previous
+    version until the new one is complete.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from inhouse.data.read import read_articles
+    from inhouse.models.embedder import load_embedder
+
+    retriever = make_retriever(system)  # unknown systems fail before any reading
+    articles = read_articles(articles_path)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task(f"indexing {articles.height} articles with {system}", total=None)
+        embedder = load_embedder(embedder_path) if embedder_path else None
+        retriever = make_retriever(system, embedder)
+        retriever.index(articles)
+        progress.update(task, description=f"saving the index to {out}")
+        folder = save_retriever(retriever, out)
+    return retriever, folder

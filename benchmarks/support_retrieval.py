@@ -1,0 +1,59 @@
+"""Help-center retrieval (bank-help-center) or response suggestion (bitext-support) bake-off.
+
+    python benchmarks/support_retrieval.py --dataset bank-help-center --out retrieval.json
+    python benchmarks/support_retrieval.py --dataset bitext-support --out responses.json
+
+Reads datasets from --data-dir or INHOUSE_DATA_DIR. bank-help-center: systems are indexed on
+the articles only (the tuned embedder learns from pseudo-queries made of the articles) and
+scored on the 67 test scenarios; dev figures are written beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from inhouse.bench.results import write_results
+from inhouse.datasets import load
+from inhouse.datasets.types import ResponseData, RetrievalData
+from inhouse.support.bench_retrieval import (
+    RESPONSE_SYSTEMS,
+    RETRIEVAL_SYSTEMS,
+    bench_responses,
+    bench_retrieval,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=["bank-help-center", "bitext-support"], required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--systems", default=None, help="comma-separated; default all")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    systems = args.systems.split(",") if args.systems else None
+    data = load(args.dataset, args.data_dir)
+    start = time.perf_counter()
+    if isinstance(data, RetrievalData):
+        result = bench_retrieval(data, systems or RETRIEVAL_SYSTEMS)
+    else:
+        assert isinstance(data, ResponseData), f"{args.dataset}: unexpected dataset shape"
+        result = bench_responses(data, systems or RESPONSE_SYSTEMS)
+    write_results(result, args.out)
+    for row in result.systems:
+        shown = {k: round(v, 4) for k, v in row.metrics.items() if v is not None}
+        print(
+            f"{row.name:14s} {row.kind:14s} {shown} fit {row.fit_seconds}s p50 "
+            f"{row.latency_ms.p50 if row.latency_ms else None:.1f} ms"
+        )
+    print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

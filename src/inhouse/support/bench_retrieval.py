@@ -1,0 +1,169 @@
+"""Bake-offs for help-center retrieval and response suggestion, as bench result rows.
+
+    >>> bench_retrieval(load("bank-help-center")).systems[0].metrics
+    {'recall@10': ..., 'recall@20': ..., 'mrr': ...}
+
+Systems that share a part (BM25, a passage index) index it once; a hybrid's `fit_seconds` is
+the sum of its parts'. Metrics are measured on the test split only; dev is reported beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from inhouse.bench.results import BenchResult, Latency, SystemResult
+from inhouse.datasets.types import ResponseData, RetrievalData, RetrievalQuery
+from inhouse.errors import ConfigError
+from inhouse.models.embedder import Embedder, load_embedder
+from inhouse.support.retrieve import BM25Retriever, Hits, HybridRetriever, Retriever
+from inhouse.support.retrieve_dense import DenseRetriever
+from inhouse.support.retrieve_tune import TuneConfig
+from inhouse.support.suggest import Suggester, hits
+
+RETRIEVAL_SYSTEMS = ("bm25", "dense", "hybrid", "tuned-hybrid")
+RESPONSE_SYSTEMS = ("tfidf-knn", "dense-nearest", "knn-vote10")
+
+
+def retrieval_metrics(
+    results: Sequence[Hits], queries: Sequence[RetrievalQuery]
+) -> dict[str, float]:
+    """recall@10, recall@20 and MRR (first relevant article, whole list) averaged over queries."""
+    assert len(results) == len(queries), "one result list per query"
+    r10 = r20 = mrr = 0.0
+    for found, q in zip(results, queries, strict=True):
+        relevant = set(q.relevant)
+        ids = [a for a, _ in found]
+        r10 += len(relevant & set(ids[:10])) / len(relevant)
+        r20 += len(relevant & set(ids[:20])) / len(relevant)
+        mrr += next((1.0 / (i + 1) for i, a in enumerate(ids) if a in relevant), 0.0)
+    n = max(len(queries), 1)
+    return {"recall@10": r10 / n, "recall@20": r20 / n, "mrr": mrr / n}
+
+
+def _timed_search(
+    retriever: Retriever, queries: Sequence[RetrievalQuery], k: int = 100
+) -> tuple[list[Hits], list[float], list[float]]:
+    """Search one query at a time, as a live request would; wall and CPU ms per query."""
+    results, wall, cpu = [], [], []
+    for q in queries:
+        w0, c0 = time.perf_counter(), time.process_time()
+        results.append(retriever.search([q.text], k=k)[0])
+        wall.append((time.perf_counter() - w0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return results, wall, cpu
+
+
+def _latency(ms: Sequence[float]) -> Latency:
+    p50, p95, p99 = np.percentile(np.asarray(ms), [50, 95, 99])
+    return Latency(p50=float(p50), p95=float(p95), p99=float(p99))
+
+
+def bench_retrieval(
+    data: RetrievalData,
+    systems: Sequence[str] | None = None,
+    embedder: Embedder | None = None,
+    tune: TuneConfig | None = None,
+) -> BenchResult:
+    """Index `data.articles` with each system and score it on `data.test` (dev beside it)."""
+    wanted = list(systems or RETRIEVAL_SYSTEMS)
+    unknown = [s for s in wanted if s not in RETRIEVAL_SYSTEMS]
+    if unknown:
+        raise ConfigError(
+            f"unknown system(s) {unknown}; choose from {', '.join(RETRIEVAL_SYSTEMS)}"
+        )
+    embedder = embedder or load_embedder()
+    built: dict[str, tuple[Retriever, float]] = {}
+
+    def part(key: str, make: Callable[[], Retriever]) -> tuple[Retriever, float]:
+        if key not in built:
+            r, t0 = make(), time.perf_counter()
+            r.index(data.articles)
+            built[key] = (r, time.perf_counter() - t0)
+        return built[key]
+
+    def system(name: str) -> tuple[Retriever, float]:
+        if name == "bm25":
+            return part("bm25", BM25Retriever)
+        if name == "dense":
+            return part("dense", lambda: DenseRetriever(embedder, chunk=False))
+        keys = {"hybrid": ("passages", None), "tuned-hybrid": ("tuned", tune or TuneConfig())}
+        key, cfg = keys[name]
+        dense, t_dense = part(key, lambda: DenseRetriever(embedder, chunk=True, tune=cfg))
+        bm25, t_bm25 = part("bm25", BM25Retriever)
+        kind = "in-house" if cfg else "off-the-shelf"
+        return HybridRetriever([bm25, dense], name=name, kind=kind), t_bm25 + t_dense
+
+    rows = []
+    for name in wanted:
+        retriever, fit_seconds = system(name)
+        results, wall, cpu = _timed_search(retriever, data.test)
+        dev = retriever.search([q.text for q in data.dev], k=100) if data.dev else []
+        row = {
+            "name": name,
+            "kind": retriever.kind,
+            "metrics": retrieval_metrics(results, data.test),
+            "fit_seconds": round(fit_seconds, 2),
+            "latency_ms": _latency(wall),
+            "cpu_ms_per_request": round(float(np.mean(cpu)), 2),
+            "dev_metrics": retrieval_metrics(dev, data.dev) if data.dev else None,
+        }
+        rows.append(SystemResult.model_validate(row))
+    return BenchResult(
+        workload="support-retrieval",
+        dataset=data.name,
+        protocol=data.protocol,
+        primary_metric="recall@10",
+        systems=rows,
+    )
+
+
+def bench_responses(
+    data: ResponseData, systems: Sequence[str] | None = None, embedder: Embedder | None = None
+) -> BenchResult:
+    """Fit each suggester on `data.train`; hit@1 / hit@5 of its suggestions on `data.test`."""
+    wanted = list(systems or RESPONSE_SYSTEMS)
+    unknown = [s for s in wanted if s not in RESPONSE_SYSTEMS]
+    if unknown:
+        raise ConfigError(f"unknown system(s) {unknown}; choose from {', '.join(RESPONSE_SYSTEMS)}")
+    needs_embedder = any(s != "tfidf-knn" for s in wanted)
+    embedder = embedder or (load_embedder() if needs_embedder else None)
+    makers: dict[str, Callable[[], Suggester]] = {
+        "tfidf-knn": lambda: Suggester(tfidf=True, neighbours=1),
+        "dense-nearest": lambda: Suggester(embedder, neighbours=1, name="dense-nearest"),
+        "knn-vote10": lambda: Suggester(embedder, neighbours=10),
+    }
+    texts, intents = data.test["text"].to_list(), data.test["intent"].to_list()
+    rows = []
+    for name in wanted:
+        s, t0 = makers[name](), time.perf_counter()
+        s.fit(data.train)
+        fit_seconds = time.perf_counter() - t0
+        suggestions = s.suggest(texts, k=5)
+        wall, cpu = [], []
+        for text in texts[:200]:  # latency of single live requests, on a sample
+            w0, c0 = time.perf_counter(), time.process_time()
+            s.suggest([text], k=5)
+            wall.append((time.perf_counter() - w0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+        row = {
+            "name": name,
+            "kind": s.kind,
+            "metrics": {
+                "hit@1": hits(suggestions, intents, 1),
+                "hit@5": hits(suggestions, intents, 5),
+            },
+            "fit_seconds": round(fit_seconds, 2),
+            "latency_ms": _latency(wall),
+            "cpu_ms_per_request": round(float(np.mean(cpu)), 2),
+        }
+        rows.append(SystemResult.model_validate(row))
+    return BenchResult(
+        workload="support-responses",
+        dataset=data.name,
+        protocol=data.protocol,
+        primary_metric="hit@1",
+        systems=rows,
+    )
