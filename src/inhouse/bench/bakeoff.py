@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 
 from inhouse.bench import prompts as P
@@ -106,6 +107,22 @@ def _finish(
             },
         }
     )
+
+
+class _SharedPass:
+    """The embedder, read through the routers' memoised forward pass where it exists, so the
+    retrieved-examples prompts reuse the train/test embeddings the routers just computed."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner, self.name, self.dim = embedder, embedder.name, embedder.dim
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        try:
+            from inhouse.support.features import layer_features
+        except ImportError:
+            return self.inner.embed(texts, batch_size)
+        vecs = layer_features(self.inner, texts, layers=(-1,), batch_size=batch_size)
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
 
 def bakeoff_intents(data: IntentData, run: Bakeoff, embedder: Embedder) -> BenchResult:
