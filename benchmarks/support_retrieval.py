@@ -16,7 +16,7 @@ from pathlib import Path
 
 from inhouse.bench.results import write_results
 from inhouse.datasets import load
-from inhouse.datasets.types import ResponseData, RetrievalData
+from inhouse.datasets.types import IntentData, ResponseData, RetrievalData
 from inhouse.support.bench_retrieval import (
     RESPONSE_SYSTEMS,
     RETRIEVAL_SYSTEMS,
@@ -25,12 +25,32 @@ from inhouse.support.bench_retrieval import (
 )
 
 
+def calibrate(data: RetrievalData, data_dir: Path | None) -> dict[str, float | str]:
+    """The evidence threshold of `ask`, chosen on dev scenarios against CLINC150 val OOS."""
+    from inhouse.support.answer import Answerer, calibrate_min_evidence
+    from inhouse.support.retrieve_systems import make_retriever
+
+    clinc = load("clinc150", data_dir)
+    assert isinstance(clinc, IntentData) and clinc.oos_label, "clinc150 has an oos label"
+    oos = clinc.valid.filter(clinc.valid["intent"] == clinc.oos_label)["text"].to_list()
+    retriever = make_retriever("hybrid")
+    retriever.index(data.articles)
+    found = calibrate_min_evidence(Answerer(retriever), [q.text for q in data.dev], oos)
+    return {**found, "in_scope": "bank-help-center dev", "out_of_scope": "clinc150 valid oos"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["bank-help-center", "bitext-support"], required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--systems", default=None, help="comma-separated; default all")
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also choose ask()'s escalation threshold: bank-help-center dev scenarios (in "
+        "scope) against CLINC150 out-of-scope validation queries, with the hybrid index",
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     args = parser.parse_args()
     if args.threads:
@@ -45,6 +65,9 @@ def main() -> None:
     else:
         assert isinstance(data, ResponseData), f"{args.dataset}: unexpected dataset shape"
         result = bench_responses(data, systems or RESPONSE_SYSTEMS)
+    if args.calibrate and isinstance(data, RetrievalData):
+        result.escalation = calibrate(data, args.data_dir)  # type: ignore[attr-defined]
+        print(f"escalation: {result.escalation}")  # type: ignore[attr-defined]
     write_results(result, args.out)
     for row in result.systems:
         shown = {k: round(v, 4) for k, v in row.metrics.items() if v is not None}

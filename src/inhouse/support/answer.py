@@ -12,6 +12,7 @@ everything sent to the generator is redacted first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,19 @@ def ask_index(
         router = load_router(router_dir)
     suggester = Suggester.load(suggester_dir) if suggester_dir is not None else None
     return Answerer(load_retriever(index_dir), router=router, suggester=suggester).ask(question)
+
+
+def calibrate_min_evidence(
+    answerer: Answerer, in_scope: Sequence[str], out_of_scope: Sequence[str]
+) -> dict[str, float]:
+    """Choose the evidence threshold on dev messages; report how each side fares with it."""
+    s_in = np.array([max(c.score for c in answerer.evidence(q)) for q in in_scope])
+    s_out = np.array([max(c.score for c in answerer.evidence(q)) for q in out_of_scope])
+    t = min_evidence_on(s_in, s_out)
+    return {
+        "min_evidence": t,
+        "in_scope_answered": float((s_in >= t).mean()),
+        "out_of_scope_escalated": float((s_out < t).mean()),
+        "in_scope_median": float(np.median(s_in)),
+        "out_of_scope_median": float(np.median(s_out)),
+    }

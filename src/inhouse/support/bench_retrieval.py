@@ -20,6 +20,7 @@ from inhouse.errors import ConfigError
 from inhouse.models.embedder import Embedder, load_embedder
 from inhouse.support.retrieve import BM25Retriever, Hits, HybridRetriever, Retriever
 from inhouse.support.retrieve_dense import DenseRetriever
+from inhouse.support.retrieve_systems import HYBRID_K0
 from inhouse.support.retrieve_tune import TuneConfig
 from inhouse.support.suggest import Suggester, hits
 
@@ -89,12 +90,13 @@ def bench_retrieval(
             return part("bm25", BM25Retriever)
         if name == "dense":
             return part("dense", lambda: DenseRetriever(embedder, chunk=False))
-        keys = {"hybrid": ("passages", None), "tuned-hybrid": ("tuned", tune or TuneConfig())}
+        keys = {"hybrid": ("dense", None), "tuned-hybrid": ("tuned", tune or TuneConfig())}
         key, cfg = keys[name]
-        dense, t_dense = part(key, lambda: DenseRetriever(embedder, chunk=True, tune=cfg))
+        dense, t_dense = part(key, lambda: DenseRetriever(embedder, chunk=False, tune=cfg))
         bm25, t_bm25 = part("bm25", BM25Retriever)
         kind = "in-house" if cfg else "off-the-shelf"
-        return HybridRetriever([bm25, dense], name=name, kind=kind), t_bm25 + t_dense
+        hybrid = HybridRetriever([bm25, dense], name=name, kind=kind, k0=HYBRID_K0)
+        return hybrid, t_bm25 + t_dense
 
     rows = []
     for name in wanted:

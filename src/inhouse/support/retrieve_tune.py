@@ -29,8 +29,10 @@ class TuneConfig:
     """Pairs per step; the other passages of a batch are the negatives."""
     lr: float = 3e-5
     """AdamW learning rate."""
-    max_pairs: int = 4000
+    max_pairs: int = 2000
     """Cap on training pairs, to keep a CPU run to minutes."""
+    max_seq_length: int = 128
+    """Word pieces read per text while training (the index still embeds up to the model's own)."""
     seed: int = 0
     """Seeds the pair sampling and the shuffling."""
 
@@ -78,6 +80,8 @@ def fine_tune(
     pairs = pseudo_queries(passages, seed=cfg.seed)[: cfg.max_pairs]
     assert len(pairs) >= 2, "need at least two pseudo-query pairs to fine-tune"
     model = embedder.model
+    full_length = model.max_seq_length
+    model.max_seq_length = min(full_length or cfg.max_seq_length, cfg.max_seq_length)
     model.train()
     loss_fn = MultipleNegativesRankingLoss(model)
     optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
@@ -100,6 +104,7 @@ def fine_tune(
                 optim.zero_grad()
                 progress.advance(task)
     model.eval()
+    model.max_seq_length = full_length
     out_dir = Path(out_dir)
     model.save(str(out_dir))
     return SentenceTransformerEmbedder(out_dir, name=f"{embedder.name}-tuned")
