@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
 from test_retrieve import articles_frame, shared_embedder
 
+from inhouse.cli import main
 from inhouse.support.answer import Answerer, min_evidence_on
 from inhouse.support.generator import Message
 from inhouse.support.retrieve import Retriever
@@ -96,3 +99,32 @@ def test_threshold_separates_scores() -> None:
     t = min_evidence_on(np.array([0.5, 0.6, 0.7]), np.array([0.1, 0.2, 0.55]))
     assert t == pytest.approx(0.5) or t == pytest.approx(0.6)
     assert min_evidence_on(np.array([0.5, 0.6]), np.array([0.1, 0.2])) == pytest.approx(0.5)
+
+
+def cli(args: list[str]) -> int:
+    """Run the `inhouse` entry point; its exit code (Typer exits even on success)."""
+    try:
+        main(args)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
+
+
+def test_cli_index_then_ask(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    articles = tmp_path / "articles.csv"
+    articles_frame().write_csv(articles)
+    index = ["support", "index", "--articles", str(articles), "--out", str(tmp_path / "ix")]
+    assert cli([*index, "--system", "bm25"]) == 0
+    assert "bm25" in capsys.readouterr().out
+    assert cli(["support", "ask", str(tmp_path / "ix"), "my debit card was stolen", "--json"]) == 0
+    ans = json.loads(capsys.readouterr().out)
+    assert ans["escalate"] is False
+    assert ans["citations"][0]["article_id"] == "card-lost"
+
+
+def test_cli_unknown_system_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    articles = tmp_path / "articles.csv"
+    articles_frame().write_csv(articles)
+    index = ["support", "index", "--articles", str(articles), "--out", str(tmp_path / "ix")]
+    assert cli([*index, "--system", "nope"]) == 2
+    assert not (tmp_path / "ix").exists()
