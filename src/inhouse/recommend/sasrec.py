@@ -1,0 +1,261 @@
+"""Text-aware SASRec: a causal transformer over a user's item sequence, items = text + ID vectors.
+
+Each item's vector is a learned projection of its frozen catalog-text embedding plus a learned ID
+embedding (the "text + ID" item encoder of UniSRec-style models), so sparse items start from their
+text. Trained with full softmax cross-entropy over every catalog item at every sequence position;
+scoring is cosine(final hidden state, item vector) / temperature, served through FAISS.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inhouse.recommend.base import Interactions
+from inhouse.recommend.text import TextRecommender
+from inhouse.recommend.vectors import VectorRecommender
+
+
+class SASRecNet(nn.Module):
+    """Item encoder (text projection + ID embedding) and a pre-norm causal transformer."""
+
+    def __init__(
+        self,
+        text: torch.Tensor,
+        dim: int,
+        layers: int,
+        heads: int,
+        dropout: float,
+        max_len: int,
+        use_text: bool = True,
+    ) -> None:
+        super().__init__()
+        n_items = text.shape[0]
+        self.n_items = n_items  # index n_items is the padding item
+        self.heads = heads
+        self.register_buffer("text", torch.cat([text, torch.zeros(1, text.shape[1])]))
+        self.proj = nn.Linear(text.shape[1], dim) if use_text else None
+        self.ids = nn.Embedding(n_items + 1, dim, padding_idx=n_items)
+        nn.init.normal_(self.ids.weight, std=0.02)
+        self.pos = nn.Embedding(max_len, dim)  # position counted back from the newest item
+        layer = nn.TransformerEncoderLayer(
+            dim, heads, dim, dropout, batch_first=True, norm_first=True, activation="gelu"
+        )
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        self.drop = nn.Dropout(dropout)
+
+    def item_vectors(self) -> torch.Tensor:
+        """(n_items + 1, dim): text projection + ID embedding; the last row is padding."""
+        w = self.ids.weight
+        if self.proj is not None:
+            w = w + self.proj(self.text)
+        return w
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden states (batch, T, dim) for left-padded item sequences, and the item vectors."""
+        items = self.item_vectors()
+        steps = x.shape[1]
+        h = self.drop(items[x] + self.pos.weight[:steps].flip(0)[None])
+        causal = torch.triu(torch.ones(steps, steps, dtype=torch.bool), 1)
+        # padding keys are masked; a padding query still sees itself so no row is all -inf
+        pad = (x == self.n_items)[:, None, :] & ~torch.eye(steps, dtype=torch.bool)[None]
+        mask = (causal[None] | pad).repeat_interleave(self.heads, 0)
+        return self.norm(self.encoder(h, mask=mask)), items[: self.n_items]
+
+
+def pad_left(seqs: list[np.ndarray], length: int, pad: int) -> np.ndarray:
+    """Newest `length` items of each sequence, right-aligned, padded on the left with `pad`."""
+    out = np.full((len(seqs), length), pad, np.int64)
+    for row, s in enumerate(seqs):
+        s = s[-length:]
+        if len(s):
+            out[row, length - len(s) :] = s
+    return out
+
+
+def length_batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Batches of similar length (little padding), in random order."""
+    order = np.lexsort((rng.random(len(lengths)), lengths))
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    rng.shuffle(batches)  # type: ignore[arg-type]
+    return batches
+
+
+class SASRec(VectorRecommender):
+    """Text-aware SASRec trained with full softmax over all items."""
+
+    name = "sasrec"
+    kind = "in-house"
+    param_grid = [{}]
+
+    def __init__(
+        self,
+        dim: int = 64,
+        layers: int = 2,
+        heads: int = 2,
+        dropout: float = 0.3,
+        lr: float = 3e-3,
+        epochs: int = 30,
+        batch_size: int = 128,
+        max_len: int = 50,
+        temperature: float = 0.07,
+        use_text: bool = True,
+        embedder: str | None = None,
+        seed: int = 0,
+        threads: int | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(
+            dim=dim,
+            layers=layers,
+            heads=heads,
+            dropout=dropout,
+            lr=lr,
+            epochs=epochs,
+            batch_size=batch_size,
+            max_len=max_len,
+            temperature=temperature,
+            use_text=use_text,
+            embedder=embedder,
+            seed=seed,
+            threads=threads,
+            **params,
+        )
+        self.net: SASRecNet | None = None
+        self.train_log: list[dict[str, float]] = []
+
+    # ---- model
+    def _build(self, text: np.ndarray) -> SASRecNet:
+        p = self.params
+        return SASRecNet(
+            torch.from_numpy(np.ascontiguousarray(text, dtype=np.float32)),
+            int(p["dim"]),
+            int(p["layers"]),
+            int(p["heads"]),
+            float(p["dropout"]),
+            int(p["max_len"]),
+            bool(p["use_text"]),
+        )
+
+    def _text_vectors(self, data: Interactions) -> np.ndarray:
+        if not self.params["use_text"]:
+            return np.zeros((len(data.items), 1), np.float32)
+        return TextRecommender(embedder=self.params["embedder"]).embed_items(data.catalog)
+
+    def _fit(self, data: Interactions) -> None:
+        p = self.params
+        if p["threads"]:
+            torch.set_num_threads(int(p["threads"]))
+        torch.manual_seed(int(p["seed"]))
+        rng = np.random.default_rng(int(p["seed"]))
+        net = self._build(self._text_vectors(data))
+        self.net = net
+        n, max_len = len(data.items), int(p["max_len"])
+        seqs = [s[-(max_len + 1) :] for s in data.sequences() if len(s) >= 2]
+        if seqs:
+            x = torch.from_numpy(pad_left([s[:-1] for s in seqs], max_len, n))
+            y = torch.from_numpy(pad_left([s[1:] for s in seqs], max_len, n))
+            lengths = np.array([len(s) - 1 for s in seqs])
+            self._train(net, x, y, lengths, rng)
+        self._refresh_vectors()
+
+    def _train(
+        self,
+        net: SASRecNet,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        lengths: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        from rich.progress import Progress
+
+        p = self.params
+        opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=0.0)
+        temp = float(p["temperature"])
+        epochs = int(p["epochs"])
+        self.train_log = []
+        with Progress(transient=True) as progress:
+            task = progress.add_task("training sasrec", total=epochs)
+            for epoch in range(epochs):
+                net.train()
+                start, total, count = time.perf_counter(), 0.0, 0
+                for idx in length_batches(lengths, int(p["batch_size"]), rng):
+                    steps = int(lengths[idx].max())
+                    xb, yb = x[idx, -steps:], y[idx, -steps:]
+                    hidden, items = net(xb)
+                    target = yb != net.n_items
+                    q = F.normalize(hidden[target], dim=-1)
+                    logits = q @ F.normalize(items, dim=-1).T / temp
+                    loss = F.cross_entropy(logits, yb[target])
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    total += loss.item() * int(target.sum())
+                    count += int(target.sum())
+                self.train_log.append(
+                    {
+                        "epoch": epoch + 1,
+                        "loss": total / max(count, 1),
+                        "seconds": time.perf_counter() - start,
+                    }
+                )
+                progress.advance(task)
+        net.eval()
+
+    def _refresh_vectors(self) -> None:
+        assert self.net is not None, "sasrec: no network; fit or load first"
+        with torch.no_grad():
+            items = F.normalize(self.net.item_vectors()[: self.net.n_items], dim=-1)
+        self.set_item_vectors(items.numpy())
+
+    # ---- scoring
+    def similar_items(self, item_id: str, k: int = 10) -> tuple[list[str], np.ndarray]:
+        """Items nearest by cosine of their (text + ID) vectors; the item itself excluded.
+        (Scoring a one-item history would rank likely *next* items instead.)"""
+        if item_id not in self.items:
+            from inhouse.errors import InhouseError
+
+            raise InhouseError(
+                f"item {item_id!r} is not in the catalog; check the id or refit with it"
+            )
+        i = self.items.index[item_id]
+        sims = self.item_vectors @ self.item_vectors[i]
+        sims[i] = -np.inf
+        top = np.argsort(-sims, kind="stable")[: min(k, len(sims) - 1)]
+        return self.items.decode(top), sims[top].astype(np.float32)
+
+    def _query(self, histories: list[np.ndarray]) -> np.ndarray:
+        assert self.net is not None, "sasrec: not fitted; call fit() or load()"
+        net, max_len = self.net, int(self.params["max_len"])
+        out = np.zeros((len(histories), self.item_vectors.shape[1]), np.float32)
+        order = np.argsort([len(h) for h in histories], kind="stable")
+        net.eval()
+        with torch.no_grad():
+            for start in range(0, len(order), 512):
+                idx = order[start : start + 512]
+                steps = min(max_len, max(len(histories[i]) for i in idx))
+                x = torch.from_numpy(pad_left([histories[i] for i in idx], steps, net.n_items))
+                hidden, _ = net(x)
+                q = F.normalize(hidden[:, -1], dim=-1) / float(self.params["temperature"])
+                out[idx] = q.numpy()
+        return out
+
+    # ---- persistence: the network's weights travel as arrays in the version's npz
+    def _state(self) -> dict[str, np.ndarray]:
+        assert self.net is not None, "sasrec: nothing to save; fit first"
+        return {f"net.{k}": v.detach().numpy() for k, v in self.net.state_dict().items()}
+
+    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
+        weights = {k.removeprefix("net."): v for k, v in arrays.items() if k.startswith("net.")}
+        text = weights["text"][:-1]
+        self.net = self._build(text)
+        self.net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        self.net.eval()
+        self._refresh_vectors()
