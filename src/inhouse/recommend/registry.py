@@ -21,6 +21,9 @@ SYSTEMS: dict[str, str] = {
     "cooc": "cooc:Cooc",
     "offshelf-text": "text:TextRecommender",
     "als": "als:ALS",
+    "sasrec": "sasrec:SASRec",
+    "text-tuned": "text_tuned:TextTuned",
+    "blend": "blend:Blend",
 }
 
 
