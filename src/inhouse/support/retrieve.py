@@ -1,6 +1,6 @@
 """Help-center retrieval: one `Retriever` protocol for BM25, dense, hybrid and multi-need search.
 
-    >>> r = make_retriever("hybrid")
+    >>> r = make_retriever("hybrid")      # inhouse.support.retrieve_systems
     >>> r.index(articles)                 # polars frame: article_id, title, body
     >>> r.search(["my card has not arrived"], k=5)[0][0]
     ('card-delivery', 0.032)
