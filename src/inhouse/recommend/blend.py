@@ -1,0 +1,186 @@
+"""Blend: a weighted sum of several systems' per-row standardised scores, weights tuned on held-out
+next items (coordinate search maximising NDCG@10), components then re-fit on all the events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from inhouse.recommend.base import BaseRecommender, Interactions, prepare
+
+DEFAULT_SYSTEMS: list[dict[str, Any]] = [
+    {"name": "cooc", "params": {}},
+    {"name": "offshelf-text", "params": {"mode": "last"}},
+    {"name": "sasrec", "params": {}},
+]
+WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
+
+
+def standardise(scores: np.ndarray) -> np.ndarray:
+    """Per-row z-scores (mean 0, std 1 over the catalog), so systems on any scale add up."""
+    s = np.asarray(scores, dtype=np.float32)
+    mean = s.mean(axis=1, keepdims=True)
+    std = s.std(axis=1, keepdims=True)
+    out: np.ndarray = (s - mean) / np.maximum(std, 1e-9)
+    return out
+
+
+def ndcg_at_10(scores: np.ndarray, seen: Sequence[np.ndarray], targets: np.ndarray) -> float:
+    """Mean NDCG@10 of one target per row, `seen` items excluded, ties counted half."""
+    s = np.array(scores, dtype=np.float32, copy=True)
+    for row, h in enumerate(seen):
+        s[row, h] = -np.inf
+    target = s[np.arange(len(targets)), targets][:, None]
+    rank = (s > target).sum(1) + ((s == target).sum(1) - 1) // 2
+    return float(np.mean((rank < 10) / np.log2(rank + 2)))
+
+
+def learn_weights(
+    matrices: Sequence[np.ndarray],
+    seen: Sequence[np.ndarray],
+    targets: np.ndarray,
+    grid: Sequence[float] = WEIGHT_GRID,
+    rounds: int = 3,
+) -> tuple[list[float], float]:
+    """Weights for standardised `matrices` (the first fixed at 1) by coordinate search on
+    NDCG@10 of the validation `targets`; returns (weights, best validation NDCG@10).
+
+    >>> learn_weights([cooc_valid, sasrec_valid], histories, targets)  # doctest: +SKIP
+    ([1.0, 2.0], 0.104)
+    """
+    z = [standardise(m) for m in matrices]
+    weights = [1.0] + [0.0] * (len(z) - 1)
+
+    def value(w: Sequence[float]) -> float:
+        total = sum(float(wi) * m for wi, m in zip(w, z, strict=True) if wi)
+        return ndcg_at_10(np.asarray(total), seen, targets)
+
+    best = value(weights)
+    for _ in range(rounds):
+        improved = False
+        for j in range(len(z)):
+            for g in grid:
+                if g == weights[j] or (j == 0 and g == 0.0):
+                    continue
+                trial = weights.copy()
+                trial[j] = float(g)
+                v = value(trial)
+                if v > best + 1e-6:
+                    best, weights, improved = v, trial, True
+        if not improved:
+            break
+    return weights, best
+
+
+def holdout_last(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split each user's newest event off (users with at least 2 events): (rest, held out)."""
+    ordered = events.with_row_index("_row").sort(["user_id", "timestamp", "_row"])
+    ordered = ordered.with_columns(
+        pl.int_range(pl.len()).over("user_id").alias("_pos"),
+        pl.len().over("user_id").alias("_n"),
+    )
+    last = (pl.col("_pos") == pl.col("_n") - 1) & (pl.col("_n") >= 2)
+    rest = ordered.filter(~last).sort("_row").drop("_row", "_pos", "_n")
+    held = ordered.filter(last).sort("_row").drop("_row", "_pos", "_n")
+    return rest, held
+
+
+class Blend(BaseRecommender):
+    """Weighted sum of standardised component scores; weights from a held-out last item."""
+
+    name = "blend"
+    kind = "in-house"
+    param_grid = [{}]
+
+    def __init__(
+        self,
+        systems: list[dict[str, Any]] | None = None,
+        weights: list[float] | None = None,
+        max_tune_users: int = 10_000,
+        seed: int = 0,
+    ) -> None:
+        systems = [dict(s) for s in (systems or DEFAULT_SYSTEMS)]
+        for s in systems:
+            assert "name" in s, f"blend: each system needs a 'name', got {s}"
+            s.setdefault("params", {})
+        if weights is not None:
+            assert len(weights) == len(systems), "blend: one weight per system"
+        super().__init__(systems=systems, weights=weights, max_tune_users=max_tune_users, seed=seed)
+        self.components: list[BaseRecommender] = []
+        self.weights: list[float] = list(weights) if weights is not None else []
+        self.tune_ndcg: float | None = None
+
+    @classmethod
+    def from_fitted(cls, components: Sequence[BaseRecommender], weights: list[float]) -> Blend:
+        """A blend of already-fitted systems (same catalog) with known weights."""
+        blend = cls([{"name": c.name, "params": c.params} for c in components], list(weights))
+        first = components[0]
+        blend.components = list(components)
+        blend.items, blend.catalog, blend.popularity = first.items, first.catalog, first.popularity
+        return blend
+
+    def _make(self) -> list[BaseRecommender]:
+        from inhouse.recommend.registry import make
+
+        return [make(s["name"], **s["params"]) for s in self.params["systems"]]
+
+    def _fit(self, data: Interactions) -> None:
+        events = data.events.select("user_id", "item_id", "timestamp")
+        if not self.weights:
+            self.weights, self.tune_ndcg = self._tune(events, data.catalog)
+            self.metrics = {"tune_ndcg@10": self.tune_ndcg}
+        self.components = self._make()
+        for c in self.components:
+            c.fit(events, data.catalog)
+
+    def _tune(self, events: pl.DataFrame, catalog: pl.DataFrame) -> tuple[list[float], float]:
+        """Fit components without each user's last event and tune weights on those events."""
+        rest, held = holdout_last(events)
+        if held.height > int(self.params["max_tune_users"]):
+            held = held.sample(int(self.params["max_tune_users"]), seed=int(self.params["seed"]))
+        components = self._make()
+        for c in components:
+            c.fit(rest, catalog)
+        clean = prepare(rest, catalog)
+        grouped = clean.events.group_by("user_id", maintain_order=True).agg("item_id")
+        hist = dict(zip(grouped["user_id"], grouped["item_id"].to_list(), strict=True))
+        target_ids = dict(
+            zip(held["user_id"].cast(pl.String), held["item_id"].cast(pl.String), strict=True)
+        )
+        users = [u for u, t in target_ids.items() if u in hist and t in clean.items]
+        if not users:
+            return [1.0] + [0.0] * (len(components) - 1), 0.0
+        histories = [hist[u] for u in users]
+        targets = np.array([clean.items.index[target_ids[u]] for u in users])
+        seen = [clean.items.encode(h)[0] for h in histories]
+        matrices = [c.score(histories) for c in components]
+        return learn_weights(matrices, seen, targets)
+
+    def _score(self, histories: list[np.ndarray]) -> np.ndarray:
+        assert self.components, "blend: not fitted; call fit() or load()"
+        ids = [self.items.decode(h) for h in histories]
+        total = np.zeros((len(histories), len(self.items)), np.float32)
+        for w, c in zip(self.weights, self.components, strict=True):
+            if w:
+                total += np.float32(w) * standardise(c.score(ids))
+        return total
+
+    def _save_extra(self, folder: Path) -> None:
+        for i, c in enumerate(self.components):
+            c.save(folder / "components" / f"{i}-{c.name}")
+        (folder / "weights.json").write_text(json.dumps(self.weights))
+
+    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
+        from inhouse.recommend.registry import load_recommender
+
+        self.weights = json.loads((folder / "weights.json").read_text())
+        self.components = [
+            load_recommender(folder / "components" / f"{i}-{s['name']}")
+            for i, s in enumerate(self.params["systems"])
+        ]

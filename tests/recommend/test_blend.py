@@ -1,0 +1,67 @@
+"""The blend: shared suite over a cooc + text blend, weight search and the hold-out split."""
+
+import numpy as np
+import polars as pl
+
+from inhouse.recommend.blend import Blend, holdout_last, learn_weights, standardise
+from inhouse.recommend.registry import make
+
+from . import checkerboard as cb
+from .mixin import RecommenderTests
+
+SYSTEMS = [{"name": "cooc", "params": {}}, {"name": "offshelf-text", "params": {"mode": "last"}}]
+
+
+class TestBlend(RecommenderTests):
+    system = "blend"
+    params = {"systems": SYSTEMS}
+
+
+def test_standardise_rows() -> None:
+    z = standardise(np.array([[1.0, 2.0, 3.0], [10.0, 10.0, 40.0]]))
+    assert np.allclose(z.mean(1), 0) and np.allclose(z.std(1), 1)
+
+
+def test_learn_weights_finds_the_informative_system() -> None:
+    """System 0 is noise; system 1 ranks the target first: its weight must dominate."""
+    rng = np.random.default_rng(0)
+    n, items = 200, 30
+    targets = rng.integers(0, items, n)
+    noise = rng.random((n, items))
+    good = rng.random((n, items)) * 0.5
+    good[np.arange(n), targets] = 1.0
+    seen = [np.zeros(0, np.int64)] * n
+    weights, best = learn_weights([noise, good], seen, targets)
+    assert weights[1] > weights[0] and best > 0.95
+    assert learn_weights([noise], seen, targets)[1] < 0.5  # noise alone ranks badly
+
+
+def test_holdout_last_takes_each_users_newest_event() -> None:
+    ev = cb.events().reverse()
+    rest, held = holdout_last(ev)
+    assert held.height == 20 and rest.height == ev.height - 20
+    newest = ev.group_by("user_id").agg(pl.col("timestamp").max())
+    joined = held.join(newest, on="user_id")
+    assert (joined["timestamp"] == joined["timestamp_right"]).all()
+
+
+def test_blend_weights_come_from_held_out_items_and_skip_with_given_weights() -> None:
+    tuned = make("blend", systems=SYSTEMS)
+    tuned.fit(cb.events(), cb.catalog())
+    assert len(tuned.weights) == 2 and tuned.metrics["tune_ndcg@10"] > 0  # type: ignore[attr-defined]
+    fixed = make("blend", systems=SYSTEMS, weights=[1.0, 0.0])
+    fixed.fit(cb.events(), cb.catalog())
+    cooc = make("cooc")
+    cooc.fit(cb.events(), cb.catalog())
+    h = [["a0", "a1"], ["b3"]]
+    assert np.allclose(fixed.score(h), standardise(cooc.score(h)), atol=1e-5)
+
+
+def test_from_fitted_reuses_components() -> None:
+    parts = [make("cooc"), make("offshelf-text")]
+    for p in parts:
+        p.fit(cb.events(), cb.catalog())
+    blend = Blend.from_fitted(parts, [1.0, 0.5])
+    h = [["a2"], ["b0", "b1"]]
+    expected = standardise(parts[0].score(h)) + 0.5 * standardise(parts[1].score(h))
+    assert np.allclose(blend.score(h), expected, atol=1e-5)
