@@ -173,6 +173,12 @@ def bakeoff_responses(data: ResponseData, run: Bakeoff, embedder: Embedder) -> B
 def bakeoff(data: Data, run: Bakeoff, embedder: Embedder | None = None) -> BenchResult:
     """Dispatch on the data's type; the embedder (default MiniLM) is loaded once and shared."""
     if isinstance(data, RecommendData):
+        from inhouse.models.embedder import DEFAULT_EMBEDDER, default_embedder_path
+
+        default = {f.name: f for f in sorted(default_embedder_path().rglob("*.safetensors"))}
+        run.fingerprints.setdefault(
+            "embedder", {f"{DEFAULT_EMBEDDER}/{k}": sha256_file(p) for k, p in default.items()}
+        )
         return bakeoff_recommend(data, run)
     if embedder is None:
         from inhouse.models.embedder import load_embedder
