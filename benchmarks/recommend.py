@@ -50,7 +50,7 @@ def main() -> None:
             f"{s.latency_ms.p99:.2f}" if s.latency_ms else "-",
             f"{getattr(s, 'cpu_ms_per_request', 0.0):.2f}",
         )
-    Console().print(table)
+    Console(width=200).print(table)
     print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")
 
 

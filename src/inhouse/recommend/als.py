@@ -72,6 +72,9 @@ class ALS(VectorRecommender):
             self._model = self._new_model()
             self._model.fit(user_items, show_progress=False)
         self.set_item_vectors(np.asarray(self._model.item_factors, np.float32))
+        self._model.num_threads = (
+            1  # serving folds in a few users: threads cost more than they save
+        )
 
     def _query(self, histories: list[np.ndarray]) -> np.ndarray:
         if self._model is None:
@@ -80,6 +83,7 @@ class ALS(VectorRecommender):
             with threadpool_limits(1, "blas"):
                 self._model = self._new_model()
             self._model.item_factors = self.item_vectors
+            self._model.num_threads = 1
         n = self._model.item_factors.shape[0]
         rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
         cols = np.concatenate(histories)

@@ -11,7 +11,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from inhouse.recommend.base import BaseRecommender
+from inhouse.recommend.base import EXPLAIN_RECENT, BaseRecommender
 
 
 class VectorRecommender(BaseRecommender):
@@ -49,7 +49,12 @@ class VectorRecommender(BaseRecommender):
             return super()._top(histories, k, exclude_seen)
         queries = np.ascontiguousarray(self._query(histories), dtype=np.float32)
         extra = max(len(np.unique(h)) for h in histories) if exclude_seen else 0
-        vals, idx = self.index.search(queries, min(n, k + extra))
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)  # one request: OpenMP start-up costs more than it saves
+        try:
+            vals, idx = self.index.search(queries, min(n, k + extra))
+        finally:
+            faiss.omp_set_num_threads(threads)
         out_i = np.zeros((len(histories), k), np.int64)
         out_v = np.full((len(histories), k), -np.inf, np.float32)
         for row, h in enumerate(histories):
@@ -59,6 +64,30 @@ class VectorRecommender(BaseRecommender):
             i, v = idx[row][keep][:k], vals[row][keep][:k]
             out_i[row, : len(i)], out_v[row, : len(v)] = i, v
         return out_i, out_v
+
+    def explain_many(
+        self, history: list[str], item_ids: list[str]
+    ) -> list[list[tuple[str, float]]]:
+        """Leave-one-out over recent history items, scoring only the asked items (dot products)."""
+        if type(self).explain is not BaseRecommender.explain:
+            return [self.explain(history, i) for i in item_ids]
+        encoded, _ = self.items.encode(history)
+        recent = list(dict.fromkeys(reversed(encoded.tolist())))[:EXPLAIN_RECENT]
+        if not recent:
+            return [[] for _ in item_ids]
+        variants = [encoded] + [encoded[encoded != drop] for drop in recent]
+        keep = [i for i, v in enumerate(variants) if len(v)]  # dropping the only item: score 0
+        cols = [self.items.index[i] for i in item_ids]
+        scores = np.zeros((len(variants), len(cols)), np.float32)
+        scores[keep] = self._query([variants[i] for i in keep]) @ self.item_vectors[cols].T
+        out = []
+        for c in range(len(cols)):
+            contrib = [
+                (self.items.ids[h], float(scores[0, c] - scores[i + 1, c]))
+                for i, h in enumerate(recent)
+            ]
+            out.append(sorted(contrib, key=lambda t: -t[1]))
+        return out
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"item_vectors": self.item_vectors}
