@@ -23,7 +23,7 @@ DATASETS: dict[str, tuple[str, ...]] = {
 DEMO = (("support", "banking77"), ("recommend", "goodbooks-sample"))
 # Fast systems for the demo (the fine-tuned router takes most of the time budget on 2 cores).
 DEMO_SYSTEMS: dict[str, list[str] | None] = {
-    "banking77": ["zero-shot-labels", "knn", "logistic"],
+    "banking77": ["zero-shot-labels", "logistic"],
     "goodbooks-sample": None,
 }
 
