@@ -6,21 +6,33 @@ load); `BaseRecommender` gives it `fit`, `score`, `recommend`, `explain`, `save`
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 
 from inhouse.errors import InhouseError
+from inhouse.recommend.interactions import CATALOG_COLUMNS, Interactions, ItemIndex, prepare
+
+__all__ = [  # the shared vocabulary of every system (data types re-exported from .interactions)
+    "CATALOG_COLUMNS",
+    "EXPLAIN_RECENT",
+    "KEEP_HISTORY",
+    "BaseRecommender",
+    "Interactions",
+    "ItemIndex",
+    "Recommendation",
+    "Recommender",
+    "contributions",
+    "prepare",
+    "recommend_from_scores",
+    "top_k",
+]
 
 Kind = Literal["baseline", "off-the-shelf", "in-house"]
-CATALOG_COLUMNS = ["item_id", "title", "description", "tags", "category", "url"]
 KEEP_HISTORY = 200  # most recent items kept per training user, to serve `for-user`
 EXPLAIN_RECENT = 20  # leave-one-out explanations look at this many most recent history items
 
@@ -48,110 +60,6 @@ class Recommender(Protocol):
 
     @classmethod
     def load(cls, path: Path) -> Recommender: ...
-
-
-class ItemIndex:
-    """Catalog item ids <-> ints in catalog order, so every system's score columns align."""
-
-    def __init__(self, ids: Iterable[str]) -> None:
-        self.ids: list[str] = [str(i) for i in ids]
-        self.index: dict[str, int] = {item: i for i, item in enumerate(self.ids)}
-        assert len(self.index) == len(self.ids), "ItemIndex: duplicate item ids"
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __contains__(self, item_id: object) -> bool:
-        return item_id in self.index
-
-    def encode(self, history: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-        """Known items of `history` as int64 indices (order kept), and the unknown ids."""
-        known = [self.index[i] for i in history if i in self.index]
-        unknown = [i for i in history if i not in self.index]
-        return np.asarray(known, dtype=np.int64), unknown
-
-    def decode(self, indices: Iterable[int]) -> list[str]:
-        return [self.ids[int(i)] for i in indices]
-
-    def add(self, ids: Iterable[str]) -> list[int]:
-        """Append new item ids (cold-start items); returns their indices. Known ids are kept."""
-        out = []
-        for item in ids:
-            if item not in self.index:
-                self.index[item] = len(self.ids)
-                self.ids.append(item)
-            out.append(self.index[item])
-        return out
-
-
-@dataclass
-class Interactions:
-    """Clean training data: events sorted by (user, time) with item indices, and the catalog."""
-
-    items: ItemIndex
-    catalog: pl.DataFrame  # catalog rows in `items` order
-    events: pl.DataFrame  # user_id, item_id, timestamp, item_idx (sorted, known items only)
-    report: dict[str, int] = field(default_factory=dict)  # dropped rows and why
-    sha256: str = ""
-
-    @property
-    def users(self) -> list[str]:
-        return self.events["user_id"].unique(maintain_order=True).to_list()
-
-    def sequences(self) -> list[np.ndarray]:
-        """Each user's item indices, oldest first (users in first-seen order)."""
-        grouped = self.events.group_by("user_id", maintain_order=True).agg("item_idx")
-        return [np.asarray(s, dtype=np.int64) for s in grouped["item_idx"].to_list()]
-
-    def matrix(self) -> sp.csr_matrix:
-        """User x item interaction counts (float32 CSR), users in `sequences` order."""
-        users = pl.DataFrame({"user_id": self.users}).with_row_index("_u")
-        rows = self.events.join(users, on="user_id", how="left", maintain_order="left")[
-            "_u"
-        ].to_numpy()
-        cols = self.events["item_idx"].to_numpy()
-        n_users = users.height
-        data = np.ones(len(rows), dtype=np.float32)
-        return sp.csr_matrix((data, (rows, cols)), shape=(n_users, len(self.items)))
-
-    def popularity(self) -> np.ndarray:
-        """Interaction counts per item, float32 in catalog order."""
-        counts = np.bincount(self.events["item_idx"].to_numpy(), minlength=len(self.items))
-        return counts.astype(np.float32)
-
-
-def prepare(events: pl.DataFrame, catalog: pl.DataFrame) -> Interactions:
-    """Check and clean events against the catalog: drop unknown items (counted), exact duplicates,
-    and sort stably by user then timestamp, so time going backwards in a file is harmless."""
-    for col in ("user_id", "item_id", "timestamp"):
-        if col not in events.columns:
-            raise InhouseError(
-                f"events: missing column {col!r}; events need user_id, item_id, timestamp"
-            )
-    if "item_id" not in catalog.columns:
-        raise InhouseError("catalog: missing column 'item_id'")
-    catalog = catalog.unique("item_id", keep="first", maintain_order=True)
-    if catalog.height == 0:
-        raise InhouseError("catalog: no items; a recommender needs at least one catalog item")
-    items = ItemIndex(catalog["item_id"].cast(pl.String).to_list())
-    ev = events.select(
-        pl.col("user_id").cast(pl.String), pl.col("item_id").cast(pl.String), pl.col("timestamp")
-    ).with_row_index("_row")
-    report: dict[str, int] = {"events_in": ev.height}
-    missing = ev.filter(pl.col("user_id").is_null() | pl.col("item_id").is_null())
-    report["dropped_missing_ids"] = missing.height
-    ev = ev.drop_nulls(["user_id", "item_id"])
-    lookup = pl.DataFrame({"item_id": items.ids, "item_idx": np.arange(len(items), dtype=np.int64)})
-    known = ev.join(lookup, on="item_id", how="inner")
-    report["dropped_unknown_items"] = ev.height - known.height
-    deduped = known.unique(["user_id", "item_id", "timestamp"], keep="first", maintain_order=True)
-    report["dropped_duplicates"] = known.height - deduped.height
-    clean = deduped.sort(["user_id", "timestamp", "_row"], maintain_order=True).drop("_row")
-    report["events_used"] = clean.height
-    digest = hashlib.sha256()
-    digest.update(clean.select("user_id", "item_id", "timestamp").write_csv().encode())
-    digest.update("\n".join(items.ids).encode())
-    return Interactions(items, catalog, clean, report, digest.hexdigest())
 
 
 @dataclass
