@@ -118,7 +118,7 @@ def _fmt(x: Any, digits: int = 3) -> str:
     if isinstance(x, float):
         if x == 0:
             return "0"
-        return f"{x:.{digits}f}" if abs(x) >= 0.01 else f"{x:.2e}"
+        return f"{x:.{digits}f}" if abs(x) >= 10 ** (1 - digits) else f"{x:.2e}"
     return str(x)
 
 
