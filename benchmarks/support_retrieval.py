@@ -51,6 +51,13 @@ def main() -> None:
         help="also choose ask()'s escalation threshold: bank-help-center dev scenarios (in "
         "scope) against CLINC150 out-of-scope validation queries, with the hybrid index",
     )
+    parser.add_argument(
+        "--tuned-embedder",
+        type=Path,
+        default=None,
+        help="a model already fine-tuned on these articles (e.g. the `embedder/` folder of a "
+        "tuned-hybrid index) instead of tuning again",
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     args = parser.parse_args()
     if args.threads:
@@ -61,7 +68,12 @@ def main() -> None:
     data = load(args.dataset, args.data_dir)
     start = time.perf_counter()
     if isinstance(data, RetrievalData):
-        result = bench_retrieval(data, systems or RETRIEVAL_SYSTEMS)
+        tuned = None
+        if args.tuned_embedder is not None:
+            from inhouse.models.embedder import load_embedder
+
+            tuned = load_embedder(args.tuned_embedder, name="all-MiniLM-L6-v2-tuned")
+        result = bench_retrieval(data, systems or RETRIEVAL_SYSTEMS, tuned_embedder=tuned)
     else:
         assert isinstance(data, ResponseData), f"{args.dataset}: unexpected dataset shape"
         result = bench_responses(data, systems or RESPONSE_SYSTEMS)
