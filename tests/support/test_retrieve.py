@@ -186,7 +186,7 @@ class TestNeeds(RetrieverContract):
 class TestTunedHybrid(RetrieverContract):
     @classmethod
     def make(cls) -> Retriever:
-        tune = TuneConfig(batch_size=4, max_pairs=16)
+        tune = TuneConfig(batch_size=4, max_pairs=8, max_seq_length=32)
         return make_retriever("tuned-hybrid", shared_embedder(), tune=tune)
 
     def load(self, path: Path) -> Retriever:
