@@ -51,7 +51,7 @@ class DenseRetriever:
         self.passages: list[Passage] = []
         self._owner = np.zeros(0, dtype=np.int64)  # passage -> article row
         self._index: Any = None
-        self._tuned_dir: Path | None = None
+        self._tuned: tempfile.TemporaryDirectory[str] | None = None  # removed with the object
 
     def _passages(self) -> list[Passage]:
         rows = self.articles.iter_rows()
@@ -70,9 +70,9 @@ class DenseRetriever:
             base = self.embedder
             if not isinstance(base, SentenceTransformerEmbedder):
                 raise ModelError(f"embedder {base.name!r} cannot be fine-tuned here")
-            self._tuned_dir = Path(tempfile.mkdtemp(prefix="inhouse-tuned-"))
+            self._tuned = tempfile.TemporaryDirectory(prefix="inhouse-tuned-")
             base = SentenceTransformerEmbedder(base.path, name=base.name)  # tune a fresh copy
-            self.embedder = fine_tune(base, self.passages, self._tuned_dir, self.tune)
+            self.embedder = fine_tune(base, self.passages, Path(self._tuned.name), self.tune)
         ids = {a: i for i, a in enumerate(self.articles["article_id"])}
         self._owner = np.array([ids[p.article_id] for p in self.passages], dtype=np.int64)
         self._build(self.embedder.embed([p.text for p in self.passages]))
@@ -123,8 +123,8 @@ class DenseRetriever:
         ).write_parquet(folder / "passages.parquet")
         self.articles.write_parquet(folder / "articles.parquet")
         stored = None
-        if self._tuned_dir is not None:
-            shutil.copytree(self._tuned_dir, folder / "embedder")
+        if self._tuned is not None:
+            shutil.copytree(self._tuned.name, folder / "embedder")
             stored = "embedder"
         _write_manifest(
             folder,
