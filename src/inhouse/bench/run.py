@@ -149,6 +149,6 @@ def run_demo(out_dir: Path, run: Bakeoff, data_dir: Path | None = None) -> list[
             console=run.console,
         )
         results.append(bench_dataset(workload, name, step, data_dir))
-        run.step(f"{workload} on {name} done in {time.perf_counter() - start:.0f} s")
-    write_bakeoff(results, run, out_dir)
+        report = write_bakeoff(results, run, out_dir)  # a usable report after each workload
+        run.step(f"{workload} on {name} done in {time.perf_counter() - start:.0f} s: {report}")
     return results
