@@ -155,7 +155,7 @@ def bakeoff_retrieval(data: RetrievalData, run: Bakeoff, embedder: Embedder) -> 
     from inhouse.support.bench_retrieval import bench_retrieval
 
     run.step(f"retrieval bench on {data.name}")
-    result = bench_retrieval(data)
+    result = bench_retrieval(data, run.systems, embedder=embedder)
     sets = [P.retrieval_answering(data, embedder)]
     return _finish(result, run, sets, published_rows(data.name, []))
 
@@ -165,7 +165,7 @@ def bakeoff_responses(data: ResponseData, run: Bakeoff, embedder: Embedder) -> B
     from inhouse.support.bench_retrieval import bench_responses
 
     run.step(f"response-suggestion bench on {data.name}")
-    result = bench_responses(data)
+    result = bench_responses(data, run.systems, embedder=embedder)
     sets = [P.response_suggestion(data, embedder)]
     return _finish(result, run, sets, published_rows(data.name, []))
 
