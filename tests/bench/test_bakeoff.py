@@ -53,3 +53,20 @@ def test_bakeoff_command_refuses_both_dataset_and_files(tmp_path: Path) -> None:
         run_bakeoff("support", tmp_path, run, dataset="banking77", tickets=tmp_path / "t.csv")
     with pytest.raises(ConfigError, match="not a support dataset"):
         run_bakeoff("support", tmp_path, run, dataset="goodbooks-sample")
+
+
+def test_bakeoff_on_resolved_tickets(intent_data: IntentData, embedder) -> None:
+    from inhouse.datasets.types import ResponseData
+
+    def frame(df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(("Answer for " + pl.col("intent")).alias("resolution"))
+
+    data = ResponseData("acme-answers", frame(intent_data.train), frame(intent_data.test), "p")
+    run = Bakeoff(prices=load_prices(), systems=["tfidf-knn"], api_models=["gpt-5-nano"])
+    result = bakeoff(data, run, embedder=embedder)
+    kinds = [s.kind for s in result.systems]
+    assert kinds.count("api-estimate") == 1
+    api = result.systems[kinds.index("api-estimate")]
+    assert (api.model_extra or {})["tokens"]["output_mean"] == 4.0  # "Answer for <intent>"
+    measured = [s for s in result.systems if s.kind != "api-estimate"]
+    assert measured and all(s.cost_usd_per_1k is not None for s in measured)
