@@ -1,0 +1,162 @@
+"""In-house recommenders (sasrec, text-tuned, blend) against the baselines, in one run per dataset.
+
+Baselines are tuned on validation with the bench's grids. Every system is fitted once on
+`train_events` (validation scores: blend weights and reported validation metrics) and once on
+train + valid, then scored on the test rows exactly once. The blend re-uses those fits.
+
+    INHOUSE_DATA_DIR=../shared/datasets python benchmarks/recommend_models.py \
+        --dataset amazon-scientific --out results/recommend-models-amazon-scientific.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from inhouse.bench.results import BenchResult, Latency, SystemResult, write_results
+from inhouse.datasets import load
+from inhouse.datasets.types import RecommendData
+from inhouse.recommend.base import BaseRecommender
+from inhouse.recommend.bench import tune
+from inhouse.recommend.blend import Blend, learn_weights
+from inhouse.recommend.metrics import METRICS, evaluate
+from inhouse.recommend.registry import make
+
+BASELINES = ["popularity", "cooc", "offshelf-text"]
+IN_HOUSE: dict[str, dict[str, Any]] = {"sasrec": {}, "text-tuned": {}}
+BLEND_OF = ["cooc", "offshelf-text", "sasrec", "text-tuned"]
+
+
+def timed_fit(name: str, params: dict[str, Any], events: pl.DataFrame, data: RecommendData):
+    model = make(name, **params)
+    wall, cpu = time.perf_counter(), time.process_time()
+    model.fit(events, data.catalog)
+    return model, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def latency(model: BaseRecommender, data: RecommendData, n: int = 200) -> Latency:
+    """Wall milliseconds of one `recommend` call per test history (k=10)."""
+    times = []
+    for case in data.test[:n]:
+        t = time.perf_counter()
+        model.recommend([case.history], k=10)
+        times.append((time.perf_counter() - t) * 1000)
+    p50, p95, p99 = np.percentile(times, [50, 95, 99])
+    return Latency(p50=float(p50), p95=float(p95), p99=float(p99))
+
+
+def run(
+    data: RecommendData, in_house: dict[str, dict[str, Any]], blend_of: list[str]
+) -> BenchResult:
+    console = Console()
+    all_events = pl.concat([data.train_events, data.valid_events], how="diagonal_relaxed")
+    params: dict[str, dict[str, Any]] = {}
+    valid: dict[str, dict[str, float | None]] = {}
+    for name in BASELINES:
+        params[name], valid[name], _ = tune(name, data)
+        console.print(f"{name}: best on valid {params[name]} ndcg@10={valid[name]['ndcg@10']:.4f}")
+    params.update(in_house)
+
+    # validation score matrices (fit on train) for the blend weights
+    valid_hist = [c.history for c in data.valid]
+    valid_scores: dict[str, np.ndarray] = {}
+    fit_valid: dict[str, float] = {}
+    for name in blend_of:
+        model, wall, cpu = timed_fit(name, params[name], data.train_events, data)
+        if name not in valid:
+            valid[name] = evaluate(model, data.valid)
+        fit_valid[name] = wall
+        valid_scores[name] = model.score(valid_hist)
+        console.print(f"{name}: valid ndcg@10={valid[name]['ndcg@10']:.4f} (fit {wall:.0f} s)")
+    ref = make("popularity")
+    ref.fit(data.train_events, data.catalog)
+    index = ref.items.index
+    keep = [i for i, c in enumerate(data.valid) if c.targets and c.targets[0] in index]
+    seen = [ref.items.encode(data.valid[i].history)[0] for i in keep]
+    targets = np.array([index[data.valid[i].targets[0]] for i in keep])
+    matrices = [valid_scores[n][keep] for n in blend_of]
+    weights, blend_valid = learn_weights(matrices, seen, targets, rounds=2)
+    console.print(
+        f"blend weights {dict(zip(blend_of, weights, strict=True))} valid {blend_valid:.4f}"
+    )
+    del valid_scores
+
+    # re-fit on train + valid, score test once
+    rows: list[SystemResult] = []
+    fitted: dict[str, BaseRecommender] = {}
+    for name in dict.fromkeys(BASELINES + list(in_house)):
+        model, wall, cpu = timed_fit(name, params[name], all_events, data)
+        fitted[name] = model
+        test = evaluate(model, data.test)
+        rows.append(
+            SystemResult(
+                name=name,
+                kind=model.kind,
+                metrics=test,
+                fit_seconds=round(wall, 2),
+                latency_ms=latency(model, data),
+                fit_cpu_seconds=round(cpu, 2),
+                parameters=params[name],
+                valid_metrics=valid[name],
+                train_log=getattr(model, "train_log", None),
+            )
+        )
+        console.print(f"{name}: test {test} (fit {wall:.0f} s wall, {cpu:.0f} s cpu)")
+    blend = Blend.from_fitted([fitted[n] for n in blend_of], weights)
+    rows.append(
+        SystemResult(
+            name="blend",
+            kind="in-house",
+            metrics=evaluate(blend, data.test),
+            fit_seconds=round(sum(r.fit_seconds or 0 for r in rows if r.name in blend_of), 2),
+            latency_ms=latency(blend, data),
+            parameters={"systems": blend_of, "weights": weights},
+            valid_metrics={"ndcg@10": blend_valid},
+            fit_seconds_on_train=fit_valid,
+        )
+    )
+    return BenchResult(
+        workload="recommend",
+        dataset=data.name,
+        protocol=data.protocol,
+        primary_metric="ndcg@10",
+        systems=rows,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--params", default="{}", help='JSON per system, e.g. {"sasrec": {...}}')
+    args = parser.parse_args()
+    start = time.perf_counter()
+    in_house = {k: {**v, **json.loads(args.params).get(k, {})} for k, v in IN_HOUSE.items()}
+    result = run(load(args.dataset), in_house, BLEND_OF)
+    write_results(result, args.out)
+    table = Table(title=f"{args.dataset} (test, full ranking)")
+    for col in ["system", "kind", *METRICS, "fit s"]:
+        table.add_column(col)
+    for s in result.systems:
+        table.add_row(
+            s.name,
+            s.kind,
+            *[f"{s.metrics[m]:.4f}" if s.metrics.get(m) is not None else "-" for m in METRICS],
+            f"{s.fit_seconds:.0f}",
+        )
+    Console().print(table)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s, max RSS {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

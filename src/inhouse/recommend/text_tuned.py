@@ -1,0 +1,186 @@
+"""Contrastively fine-tuned text encoder: the text of a user's recent items is the query, the next
+item's text the positive, other items in the batch the negatives (MultipleNegativesRankingLoss).
+
+After the short tuning, items are re-embedded with the tuned encoder; a history is scored by the
+cosine of its query text (its newest `query_items` items) against every item, served by FAISS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from inhouse.models.embedder import SentenceTransformerEmbedder, default_embedder_path
+from inhouse.recommend.base import CATALOG_COLUMNS, Interactions
+from inhouse.recommend.text import item_texts
+from inhouse.recommend.vectors import VectorRecommender
+
+ENCODER_DIR = "encoder"
+
+
+def training_pairs(
+    seqs: list[np.ndarray], query_items: int, n_pairs: int, seed: int
+) -> list[tuple[tuple[int, ...], int]]:
+    """(newest `query_items` items before t, item at t) for every step, a seeded sample of
+    `n_pairs` of them; steps whose next item repeats the previous one are skipped."""
+    pairs = [
+        (tuple(int(i) for i in s[max(0, t - query_items) : t][::-1]), int(s[t]))
+        for s in seqs
+        for t in range(1, len(s))
+        if s[t] != s[t - 1]
+    ]
+    rng = np.random.default_rng(seed)
+    if len(pairs) > n_pairs:
+        keep = rng.choice(len(pairs), n_pairs, replace=False)
+        return [pairs[i] for i in keep]
+    rng.shuffle(pairs)  # type: ignore[arg-type]
+    return pairs
+
+
+class TextTuned(VectorRecommender):
+    """A sentence-transformers encoder tuned on (recent items' text -> next item's text)."""
+
+    name = "text-tuned"
+    kind = "in-house"
+    param_grid = [{}]
+
+    def __init__(
+        self,
+        embedder: str | None = None,
+        query_items: int = 1,
+        n_pairs: int = 1024,
+        epochs: int = 1,
+        batch_size: int = 32,
+        lr: float = 3e-5,
+        max_seq_length: int = 32,
+        seed: int = 0,
+        **params: Any,
+    ) -> None:
+        super().__init__(
+            embedder=embedder,
+            query_items=query_items,
+            n_pairs=n_pairs,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            max_seq_length=max_seq_length,
+            seed=seed,
+            **params,
+        )
+        self.encoder: SentenceTransformerEmbedder | None = None
+        self.texts: list[str] = []
+        self.train_log: list[dict[str, float]] = []
+        self._queries: dict[str, np.ndarray] = {}
+
+    def _load_encoder(self, path: Path | None) -> SentenceTransformerEmbedder:
+        p = self.params
+        folder = path or (Path(p["embedder"]) if p["embedder"] else default_embedder_path())
+        return SentenceTransformerEmbedder(
+            folder, name=f"{self.name}", max_seq_length=int(p["max_seq_length"])
+        )
+
+    def query_text(self, history: np.ndarray) -> str:
+        """The query for a history: its newest `query_items` item texts, newest first."""
+        recent = history[-int(self.params["query_items"]) :][::-1]
+        return " | ".join(self.texts[int(i)] for i in recent)
+
+    def _fit(self, data: Interactions) -> None:
+        import torch
+        from rich.progress import Progress
+        from sentence_transformers.sentence_transformer.losses import (
+            MultipleNegativesRankingLoss,
+        )
+
+        p = self.params
+        torch.manual_seed(int(p["seed"]))
+        self.texts = item_texts(data.catalog)
+        self.encoder = self._load_encoder(None)
+        model = self.encoder.model
+        pairs = training_pairs(
+            data.sequences(), int(p["query_items"]), int(p["n_pairs"]), int(p["seed"])
+        )
+        loss_fn = MultipleNegativesRankingLoss(model)
+        opt = torch.optim.AdamW(model.parameters(), lr=float(p["lr"]))
+        size = int(p["batch_size"])
+        steps = int(p["epochs"]) * ((len(pairs) + size - 1) // size)
+        # a plain loop over the library's loss: the Trainer would pull in `datasets` and
+        # `accelerate` for what is a few hundred optimizer steps
+        self.train_log = []
+        model.train()
+        with Progress(transient=True) as progress:
+            task = progress.add_task("tuning text encoder", total=steps)
+            for epoch in range(int(p["epochs"])):
+                start, total = time.perf_counter(), 0.0
+                for b in range(0, len(pairs), size):
+                    batch = pairs[b : b + size]
+                    if len(batch) < 2:
+                        continue
+                    queries = [self.query_text(np.array(q)) for q, _ in batch]
+                    positives = [self.texts[t] for _, t in batch]
+                    features = [model.preprocess(queries), model.preprocess(positives)]
+                    loss = loss_fn(features, None)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    total += loss.item()
+                    progress.advance(task)
+                self.train_log.append(
+                    {"epoch": epoch + 1, "loss": total, "seconds": time.perf_counter() - start}
+                )
+        model.eval()
+        self._queries = {}
+        self.set_item_vectors(self.encoder.embed(self.texts))
+
+    def add_items(self, catalog_rows: pl.DataFrame) -> list[str]:
+        """Add new catalog items (cold start: text, no events), embedded by the tuned encoder."""
+        if self.encoder is None:
+            raise RuntimeError("text-tuned: encoder not loaded; fit or load first")
+        rows = catalog_rows.filter(~pl.col("item_id").cast(pl.String).is_in(self.items.ids))
+        rows = rows.unique("item_id", keep="first", maintain_order=True)
+        if rows.height == 0:
+            return []
+        missing = [c for c in CATALOG_COLUMNS if c not in rows.columns]
+        rows = rows.with_columns(pl.lit(None).alias(c) for c in missing).select(
+            self.catalog.columns
+        )
+        texts = item_texts(rows)
+        ids = rows["item_id"].cast(pl.String).to_list()
+        self.items.add(ids)
+        self.texts += texts
+        self.catalog = pl.concat([self.catalog, rows.cast(dict(self.catalog.schema))])  # type: ignore[arg-type]
+        self.set_item_vectors(np.vstack([self.item_vectors, self.encoder.embed(texts)]))
+        return ids
+
+    def _query(self, histories: list[np.ndarray]) -> np.ndarray:
+        if int(self.params["query_items"]) == 1:  # the query is the newest item's own text
+            return self.item_vectors[[int(h[-1]) for h in histories]]
+        texts = [self.query_text(h) for h in histories]
+        missing = list(dict.fromkeys(t for t in texts if self._key(t) not in self._queries))
+        if missing:
+            if self.encoder is None:
+                raise RuntimeError("text-tuned: encoder not loaded; fit or load first")
+            for t, v in zip(missing, self.encoder.embed(missing), strict=True):
+                self._queries[self._key(t)] = v
+        return np.stack([self._queries[self._key(t)] for t in texts])
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode()).hexdigest()
+
+    def _save_extra(self, folder: Path) -> None:
+        assert self.encoder is not None, "text-tuned: nothing to save; fit first"
+        self.encoder.model.save(str(folder / ENCODER_DIR))
+        (folder / "texts.txt").write_text("\n".join(t.replace("\n", " ") for t in self.texts))
+
+    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
+        super()._set_state(arrays, folder)
+        self.texts = (folder / "texts.txt").read_text().split("\n")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.encoder = self._load_encoder(folder / ENCODER_DIR)
+        self._queries = {}
