@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -96,7 +96,7 @@ class Blend(BaseRecommender):
 
     name = "blend"
     kind = "in-house"
-    param_grid = [{}]
+    param_grid: ClassVar[list[dict[str, Any]]] = [{}]
 
     def __init__(
         self,

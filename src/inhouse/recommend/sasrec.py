@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -84,7 +84,7 @@ def length_batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> 
     """Batches of similar length (little padding), in random order."""
     order = np.lexsort((rng.random(len(lengths)), lengths))
     batches = [order[i : i + size] for i in range(0, len(order), size)]
-    rng.shuffle(batches)  # type: ignore[arg-type]
+    rng.shuffle(batches)
     return batches
 
 
@@ -93,7 +93,7 @@ class SASRec(VectorRecommender):
 
     name = "sasrec"
     kind = "in-house"
-    param_grid = [{}]
+    param_grid: ClassVar[list[dict[str, Any]]] = [{}]
 
     def __init__(
         self,

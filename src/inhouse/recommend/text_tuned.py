@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -39,7 +39,7 @@ def training_pairs(
     if len(pairs) > n_pairs:
         keep = rng.choice(len(pairs), n_pairs, replace=False)
         return [pairs[i] for i in keep]
-    rng.shuffle(pairs)  # type: ignore[arg-type]
+    rng.shuffle(pairs)
     return pairs
 
 
@@ -48,7 +48,7 @@ class TextTuned(VectorRecommender):
 
     name = "text-tuned"
     kind = "in-house"
-    param_grid = [{}]
+    param_grid: ClassVar[list[dict[str, Any]]] = [{}]
 
     def __init__(
         self,
