@@ -64,3 +64,21 @@ def test_user_text_in_an_error_is_printed_literally(
         main(["bad"])
     assert exit_info.value.code == 2
     assert "[/x] is not allowed; [b]fix[/b] it" in capsys.readouterr().err
+
+
+def test_log_lines_are_redacted(tmp_path: Path) -> None:
+    code = (
+        "import logging, sys\n"
+        "from inhouse.cli import app, main\n"
+        "@app.command('log')\n"
+        "def log() -> None:\n"
+        "    logging.getLogger('inhouse.support').warning('from ann@example.com, M-123456')\n"
+        "main(sys.argv[1:])\n"
+    )
+    env = {"INHOUSE_PII_PATTERNS": '{"MEMBER": "M-\\\\d{6}"}', "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, "log"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ann@example.com" not in result.stderr and "M-123456" not in result.stderr
+    assert "[EMAIL]" in result.stderr and "[MEMBER]" in result.stderr

@@ -53,6 +53,16 @@ def _register() -> None:
     groups.register(app)
 
 
+def _redact_logs() -> None:
+    """Every log line goes through PII redaction, with the company's own patterns added."""
+    from inhouse.settings import get_settings
+    from inhouse.support.redact import Redactor, install_log_redaction
+
+    settings = get_settings()
+    logging.getLogger("inhouse").setLevel(settings.log_level)
+    install_log_redaction(redactor=Redactor(settings.pii_patterns))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `inhouse` script.
 
@@ -62,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _register()
     try:
+        _redact_logs()
         app(args=argv, prog_name="inhouse")
     except InhouseError as e:
         err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
