@@ -198,7 +198,47 @@ class TestFinetuned(RouterContract):
     def test_records_base_embedder_and_training(self, router):
         assert router.base["name"] == "all-MiniLM-L6-v2"
         assert router.training["steps"] == 2
+        assert router.training["tune_cpu_seconds"] > 0
         assert router.embedder.name == "all-MiniLM-L6-v2+finetuned"
+
+    def test_tuning_moves_only_the_unfrozen_layers(self, router, embedder):
+        base = dict(embedder.model.named_parameters())
+        tuned = dict(router.embedder.model.named_parameters())
+        changed = {n for n, p in tuned.items() if not np.array_equal(p.detach(), base[n].detach())}
+        assert changed and all("encoder.layer." in n for n in changed)
+        assert not any(f"encoder.layer.{i}." in n for n in changed for i in range(3))
+        # the frozen view is the base encoder, untouched
+        assert router.base_embedder is embedder
+
+    def test_ensemble_averages_the_two_views(self, router):
+        texts = [q for q, _ in QUERIES]
+        tuned = router.head.proba(router.features(texts))
+        frozen = router.frozen_head.proba(router.frozen_features(texts))
+        np.testing.assert_allclose(router.proba(texts), (tuned + frozen) / 2, rtol=1e-5)
+
+
+class TestFinetunedContrastive(RouterContract):
+    system = "finetuned"
+    config = {
+        "objective": "contrastive",
+        "frozen_weight": 0.0,
+        "max_steps": 2,
+        "batch_size": 4,
+        "c": 10.0,
+        "progress": False,
+    }
+
+
+def test_length_batches_cover_every_row_once_with_similar_lengths():
+    from inhouse.support.router_tune import length_batches
+
+    lengths = [5, 40, 6, 41, 7, 42, 8, 43]
+    batches = length_batches(lengths, 4, np.random.default_rng(0))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(8))
+    assert sorted(sorted(lengths[i] for i in b) for b in batches) == [
+        [5, 6, 7, 8],
+        [40, 41, 42, 43],
+    ]
 
 
 def test_choose_threshold_keeps_in_scope_accuracy():
@@ -212,6 +252,17 @@ def test_choose_threshold_keeps_in_scope_accuracy():
     assert out["val_in_scope_accuracy"] == 1.0
     # allowing a 25 % drop buys nothing more here, but moves the threshold up to 0.7
     assert choose_threshold(best, conf, gold, max_in_scope_drop=0.25)["threshold"] == 0.7
+
+
+def test_choose_threshold_with_an_absolute_in_scope_floor():
+    best = ["a", "b", "a", "b", "a", "a"]
+    conf = np.array([0.9, 0.8, 0.3, 0.2, 0.25, 0.7])
+    gold = ["a", "b", "a", OUT_OF_SCOPE, OUT_OF_SCOPE, "a"]
+    # a floor of 0.75 allows losing one of the four in-scope rows: 0.7 is the highest threshold
+    out = choose_threshold(best, conf, gold, min_in_scope_accuracy=0.75)
+    assert out["threshold"] == pytest.approx(0.7) and out["val_in_scope_accuracy"] == 0.75
+    # a floor above the accuracy without a threshold buys nothing: threshold 0
+    assert choose_threshold(best, conf, gold, min_in_scope_accuracy=1.01)["threshold"] == 0.0
 
 
 def test_no_out_of_scope_rows_means_no_threshold():

@@ -77,14 +77,18 @@ def _all_layers(
     hf, tokenizer = parts
     hf.eval()
     out = []
+    order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths: less padding
     with Progress(transient=True, disable=len(texts) < PROGRESS_MIN) as bar:
         task = bar.add_task(f"embedding with {embedder.name}", total=len(texts))
         for start in range(0, len(texts), batch_size):
-            out.append(_pool(hf, tokenizer, texts[start : start + batch_size], max_length))
+            chunk = [texts[i] for i in order[start : start + batch_size]]
+            out.append(_pool(hf, tokenizer, chunk, max_length))
             bar.advance(task, len(out[-1]))
     if not out:
         return np.zeros((0, 1, embedder.dim), dtype=np.float32)
-    return np.concatenate(out)
+    states = np.empty((len(texts), *out[0].shape[1:]), dtype=np.float32)
+    states[order] = np.concatenate(out)
+    return states
 
 
 def _pool(hf: Any, tokenizer: Any, texts: list[str], max_length: int) -> np.ndarray:

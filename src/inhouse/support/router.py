@@ -87,11 +87,13 @@ def choose_threshold(
     confidence: np.ndarray,
     gold: Sequence[str],
     max_in_scope_drop: float = 0.01,
+    min_in_scope_accuracy: float | None = None,
 ) -> dict[str, float]:
     """The out-of-scope threshold from validation data.
 
     With out-of-scope rows in `gold`: the highest threshold (most OOS recall) whose in-scope
-    accuracy stays within `max_in_scope_drop` of the accuracy without a threshold. Without them
+    accuracy stays within `max_in_scope_drop` of the accuracy without a threshold, or, with
+    `min_in_scope_accuracy`, stays at or above that absolute floor instead. Without them
     there is no evidence to buy, so the threshold is 0 (never out of scope).
     """
     best_a = np.asarray(best, dtype=object)
@@ -104,7 +106,7 @@ def choose_threshold(
     base_acc = float(right[in_scope].mean()) if in_scope.any() else 0.0
     if not is_oos.any() or not in_scope.any():
         return {"threshold": 0.0, "val_in_scope_accuracy": base_acc, "val_oos_recall": 0.0}
-    floor = base_acc - max_in_scope_drop
+    floor = base_acc - max_in_scope_drop if min_in_scope_accuracy is None else min_in_scope_accuracy
     chosen, recall, acc = 0.0, float(pred_oos[is_oos].mean()), base_acc
     for t in np.unique(conf):
         flagged = pred_oos | (conf < t)

@@ -1,9 +1,10 @@
-"""`finetuned`: the embedder tuned contrastively on the company's tickets, then a linear head.
+"""`finetuned`: the encoder tuned on the company's tickets, a logistic+kNN head on its features,
+averaged with the same head on the frozen encoder's features (an ensemble of two views).
 
-Training (SetFit-style): each step takes `batch_size` different intents, two tickets of each,
-and pulls each pair together against the other intents in the batch (in-batch negatives,
-symmetric cross-entropy over scaled cosine similarities). The head is then a logistic
-regression on the tuned model's multi-layer features, as in `logistic`.
+Training (`objective="classify"`, the default): cross-entropy through a linear head on
+mean-pooled states, lowest `frozen_layers` blocks fixed (see `router_tune`). The older
+SetFit-style `objective="contrastive"` pulls same-intent pairs together with in-batch negatives.
+`frozen_weight` is the share of the frozen view in the averaged probabilities (0 = tuned only).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from inhouse.models.embedder import Embedder, SentenceTransformerEmbedder
+from inhouse.errors import ModelError
+from inhouse.models.embedder import (
+    DEFAULT_EMBEDDER,
+    Embedder,
+    SentenceTransformerEmbedder,
+    load_embedder,
+)
 from inhouse.support.features import layer_features
 from inhouse.support.router import (
     OUT_OF_SCOPE,
@@ -31,6 +38,7 @@ from inhouse.support.router import (
     write_router_dir,
 )
 from inhouse.support.router_logistic import LinearHead
+from inhouse.support.router_tune import classify_tune
 
 
 class _Tuned:
@@ -119,7 +127,7 @@ def contrastive_tune(
 
 
 class FinetunedRouter:
-    """Contrastively tuned embedder + logistic head; saves its tuned weights with it."""
+    """Tuned encoder + head, averaged with the frozen encoder + head; saves its tuned weights."""
 
     name = "finetuned"
     kind: RouterKind = "in-house"
@@ -128,9 +136,13 @@ class FinetunedRouter:
     def __init__(
         self,
         embedder: Embedder,
+        objective: str = "classify",
         epochs: float = 1.0,
         batch_size: int = 32,
-        lr: float = 5e-5,
+        lr: float = 1e-4,
+        head_lr: float = 2e-3,
+        frozen_layers: int = 3,
+        label_smoothing: float = 0.1,
         max_seq_length: int = 64,
         max_steps: int | None = None,
         layers: Sequence[int] = (-1,),
@@ -138,23 +150,29 @@ class FinetunedRouter:
         knn_weight: float = 0.5,
         k: int = 20,
         temperature: float = 0.05,
+        frozen_weight: float = 0.5,
         seed: int = 0,
         max_in_scope_drop: float = 0.01,
+        min_in_scope_accuracy: float | None = None,
         progress: bool = True,
     ) -> None:
         if getattr(embedder, "model", None) is None:
-            from inhouse.errors import ModelError
-
             raise ModelError(
                 f"embedder {embedder.name} has no trainable model; the finetuned router needs "
                 "a sentence-transformers embedder"
             )
+        if objective not in {"classify", "contrastive"}:
+            raise ModelError(f"objective {objective!r}: use 'classify' or 'contrastive'")
         self.embedder: Embedder = embedder
         self.base_embedder: Embedder = embedder
         self.config: dict[str, Any] = {
+            "objective": objective,
             "epochs": epochs,
             "batch_size": batch_size,
             "lr": lr,
+            "head_lr": head_lr,
+            "frozen_layers": frozen_layers,
+            "label_smoothing": label_smoothing,
             "max_seq_length": max_seq_length,
             "max_steps": max_steps,
             "layers": list(layers),
@@ -162,17 +180,27 @@ class FinetunedRouter:
             "knn_weight": knn_weight,
             "k": k,
             "temperature": temperature,
+            "frozen_weight": frozen_weight,
             "seed": seed,
             "max_in_scope_drop": max_in_scope_drop,
+            "min_in_scope_accuracy": min_in_scope_accuracy,
         }
         self.progress = progress
-        self.head = LinearHead(c=c, knn_weight=knn_weight, k=k, temperature=temperature)
+        head: dict[str, Any] = {
+            "c": c,
+            "knn_weight": knn_weight,
+            "k": k,
+            "temperature": temperature,
+        }
+        self.head = LinearHead(**head)
+        self.frozen_head = LinearHead(**head)
         self.threshold = 0.0
         self.calibration: dict[str, float] = {}
         self.training: dict[str, float] = {}
         self.base: dict[str, Any] | None = None
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
+        """The tuned encoder's features."""
         return layer_features(
             self.embedder,
             texts,
@@ -180,40 +208,77 @@ class FinetunedRouter:
             max_length=self.config["max_seq_length"],
         )
 
+    def frozen_features(self, texts: Sequence[str]) -> np.ndarray:
+        """The untouched base encoder's features (as the `logistic` router sees them)."""
+        return layer_features(self.base_embedder, texts, layers=self.config["layers"])
+
+    def _tune(self, model: Any, texts: list[str], intents: Sequence[str]) -> dict[str, float]:
+        cfg = self.config
+        if cfg["objective"] == "contrastive":
+            model.max_seq_length = cfg["max_seq_length"]
+            return contrastive_tune(
+                model,
+                texts,
+                intents,
+                epochs=cfg["epochs"],
+                batch_size=cfg["batch_size"],
+                lr=cfg["lr"],
+                max_steps=cfg["max_steps"],
+                seed=cfg["seed"],
+                progress=self.progress,
+            )
+        return classify_tune(
+            model,
+            texts,
+            intents,
+            epochs=cfg["epochs"],
+            batch_size=cfg["batch_size"],
+            lr=cfg["lr"],
+            head_lr=cfg["head_lr"],
+            frozen_layers=cfg["frozen_layers"],
+            label_smoothing=cfg["label_smoothing"],
+            max_length=cfg["max_seq_length"],
+            max_steps=cfg["max_steps"],
+            seed=cfg["seed"],
+            progress=self.progress,
+        )
+
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> FinetunedRouter:
-        """Tune a copy of the embedder on the tickets, then fit the head on its features."""
+        """Tune a copy of the embedder on the tickets, then fit the heads on both views."""
         texts = check_texts(texts)
         check_labels(texts, intents)
         base = self.base_embedder
         self.base = embedder_record(base)
+        if self.config["frozen_weight"] > 0:
+            self.frozen_head.fit(self.frozen_features(texts), intents)
         model = copy.deepcopy(base.model)  # type: ignore[attr-defined]
-        model.max_seq_length = self.config["max_seq_length"]
-        start = time.process_time()
-        self.training = contrastive_tune(
-            model,
-            texts,
-            intents,
-            epochs=self.config["epochs"],
-            batch_size=self.config["batch_size"],
-            lr=self.config["lr"],
-            max_steps=self.config["max_steps"],
-            seed=self.config["seed"],
-            progress=self.progress,
-        )
+        start, wall = time.process_time(), time.perf_counter()
+        self.training = self._tune(model, texts, intents)
         self.training["tune_cpu_seconds"] = time.process_time() - start
+        self.training["tune_wall_seconds"] = time.perf_counter() - wall
         self.embedder = _Tuned(model, f"{base.name}+finetuned")
         self.head.fit(self.features(texts), intents)
         return self
 
+    def proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities (columns: `self.head.classes`), both views averaged."""
+        p = self.head.proba(self.features(texts))
+        w = self.config["frozen_weight"]
+        if w > 0:
+            p = (1 - w) * p + w * self.frozen_head.proba(self.frozen_features(texts))
+        return p
+
     def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        p = self.head.proba(self.features(check_texts(texts)))
+        p = self.proba(check_texts(texts))
         best = p.argmax(axis=1)
         return [self.head.classes[i] for i in best], p[np.arange(len(best)), best]
 
     def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
         best, conf = self.raw(val_texts)
-        drop = self.config["max_in_scope_drop"]
-        self.calibration = choose_threshold(best, conf, val_intents, drop)
+        cfg = self.config
+        self.calibration = choose_threshold(
+            best, conf, val_intents, cfg["max_in_scope_drop"], cfg["min_in_scope_accuracy"]
+        )
         self.threshold = self.calibration["threshold"]
         return self.calibration
 
@@ -223,7 +288,10 @@ class FinetunedRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             self.embedder.model.save(str(folder / "embedder"))  # type: ignore[attr-defined]
-            np.savez(folder / "arrays.npz", **self.head.arrays())  # type: ignore[arg-type]
+            arrays = self.head.arrays()
+            if self.config["frozen_weight"] > 0:
+                arrays |= {f"frozen_{k}": v for k, v in self.frozen_head.arrays().items()}
+            np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
             write_meta(
                 folder,
                 {
@@ -243,16 +311,38 @@ class FinetunedRouter:
 
     @classmethod
     def load(cls, path: Path, embedder: Embedder | None, meta: dict[str, Any]) -> FinetunedRouter:
-        """Load with the tuned weights saved beside it; a given `embedder` must be those."""
+        """Load with the tuned weights saved beside it; a given `embedder` must be those.
+
+        With a frozen view, the base embedder is loaded from its record and checked.
+        """
         record = meta["embedder"]
         tuned = SentenceTransformerEmbedder(Path(path) / "embedder", name=record["name"])
         check_embedder(record, tuned, path)
         if embedder is not None:
             check_embedder(record, embedder, path)
-        router = cls(tuned, progress=False, **meta["config"])
+        base: Embedder = tuned
+        config = meta["config"]
+        base_record = meta.get("base_embedder")
+        if config.get("frozen_weight", 0) > 0:
+            if base_record is None:
+                raise ModelError(f"{path}: no base embedder recorded; re-fit the router")
+            if base_record["name"] == DEFAULT_EMBEDDER or not base_record.get("path"):
+                base = load_embedder()
+            else:
+                base = load_embedder(Path(base_record["path"]), name=base_record["name"])
+            check_embedder(base_record, base, path)
+        router = cls(base, progress=False, **config)
+        router.embedder = tuned
         with np.load(Path(path) / "arrays.npz") as arrays:
             router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())
-        router.base = meta.get("base_embedder")
+            if config.get("frozen_weight", 0) > 0:
+                frozen = {
+                    k[len("frozen_") :]: arrays[k] for k in arrays.files if k.startswith("frozen_")
+                }
+                router.frozen_head = LinearHead.from_arrays(
+                    frozen, meta["classes"], router.head.config()
+                )
+        router.base = base_record
         router.training = dict(meta.get("training") or {})
         router.threshold = float(meta["threshold"])
         router.calibration = dict(meta["calibration"])
