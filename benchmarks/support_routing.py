@@ -2,6 +2,8 @@
 
     python benchmarks/support_routing.py --dataset banking77 --out results/routing-b77.json
     python benchmarks/support_routing.py --dataset clinc150 --systems logistic --out c.json
+    python benchmarks/support_routing.py --dataset clinc150 --systems finetuned \
+        --config '{"finetuned": {"min_in_scope_accuracy": 0.96}}' --out c-ft.json
 
 Reads datasets from --data-dir or INHOUSE_DATA_DIR. Thresholds come from `valid` only; `test`
 is scored once per run.

@@ -103,6 +103,7 @@ def bench_system(
             "threshold": round(loaded.threshold, 6),
             "calibration": calibration,
             "config": dict(config or {}),
+            "training": dict(getattr(loaded, "training", None) or {}),
         }
     )
 
