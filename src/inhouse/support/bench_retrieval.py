@@ -19,12 +19,13 @@ from inhouse.datasets.types import ResponseData, RetrievalData, RetrievalQuery
 from inhouse.errors import ConfigError
 from inhouse.models.embedder import Embedder, load_embedder
 from inhouse.support.retrieve import BM25Retriever, Hits, HybridRetriever, Retriever
+from inhouse.support.retrieve_clean import CleanQueryRetriever
 from inhouse.support.retrieve_dense import DenseRetriever
-from inhouse.support.retrieve_systems import HYBRID_K0
+from inhouse.support.retrieve_systems import CLEAN_K0, HYBRID_K0
 from inhouse.support.retrieve_tune import TuneConfig
 from inhouse.support.suggest import Suggester, hits
 
-RETRIEVAL_SYSTEMS = ("bm25", "dense", "hybrid", "tuned-hybrid")
+RETRIEVAL_SYSTEMS = ("bm25", "dense", "hybrid", "tuned-hybrid", "clean-hybrid")
 RESPONSE_SYSTEMS = ("tfidf-knn", "dense-nearest", "knn-vote10")
 
 
@@ -95,6 +96,13 @@ def bench_retrieval(
             return part("bm25", BM25Retriever)
         if name == "dense":
             return part("dense", lambda: DenseRetriever(embedder, chunk=False))
+        if name == "clean-hybrid":
+            sent, t_sent = part(
+                "sent", lambda: DenseRetriever(embedder, chunk=False, sentence_mean=True)
+            )
+            bm25, t_bm25 = part("bm25", BM25Retriever)
+            inner = HybridRetriever([bm25, sent], name=name, k0=CLEAN_K0)
+            return CleanQueryRetriever(inner, name=name, kind="in-house"), t_bm25 + t_sent
         tuned = name == "tuned-hybrid"
         cfg = (tune or TuneConfig()) if tuned and tuned_embedder is None else None
         emb = tuned_embedder if tuned and tuned_embedder is not None else embedder

@@ -296,6 +296,7 @@ def _embedder_of(r: Any) -> str | None:
 
 
 def _read(folder: Path, embedder: Embedder | None) -> Retriever:
+    from inhouse.support.retrieve_clean import CleanQueryRetriever
     from inhouse.support.retrieve_dense import DenseRetriever
 
     system = read_manifest(folder)["system"]
@@ -304,6 +305,7 @@ def _read(folder: Path, embedder: Embedder | None) -> Retriever:
         "dense": DenseRetriever.read,
         "hybrid": HybridRetriever.read,
         "needs": NeedsRetriever.read,
+        "clean": CleanQueryRetriever.read,
     }
     if system not in readers:
         raise InhouseError(f"{folder}/{MANIFEST}: unknown system {system!r}; rebuild the index")

@@ -26,7 +26,7 @@ from inhouse.support.retrieve import (
     read_manifest,
     save_retriever,
 )
-from inhouse.support.retrieve_text import Passage, chunk_article
+from inhouse.support.retrieve_text import Passage, chunk_article, split_needs
 from inhouse.support.retrieve_tune import TuneConfig, fine_tune
 
 
@@ -42,8 +42,10 @@ class DenseRetriever:
         tune: TuneConfig | None = None,
         name: str | None = None,
         kind: str | None = None,
+        sentence_mean: bool = False,
     ) -> None:
         self.embedder = embedder
+        self.sentence_mean = sentence_mean
         self.chunk, self.max_words, self.stride, self.tune = chunk, max_words, stride, tune
         self.name = name or ("dense-tuned" if tune else "dense")
         self.kind = kind or ("in-house" if tune else "off-the-shelf")
@@ -88,7 +90,7 @@ class DenseRetriever:
         queries = check_queries(queries)
         n_articles, n_passages = self.articles.height, len(self.passages)
         k = min(k, n_articles)
-        vecs = self.embedder.embed(queries)
+        vecs = self._query_vectors(queries)
         depth = min(n_passages, max(10 * k, 200))
         out: list[Hits] = []
         for qv in vecs:
@@ -105,6 +107,24 @@ class DenseRetriever:
             ids = self.articles["article_id"]
             out.append([(ids[a], s) for a, s in ranked])
         return out
+
+    def _query_vectors(self, queries: Sequence[str]) -> np.ndarray:
+        """One unit vector per query; with `sentence_mean`, the mean of its sentences' vectors.
+
+        The embedder reads only its first `max_seq_length` word pieces, so a long message
+        embedded whole is represented by its opening; averaging sentences keeps every need.
+        """
+        assert self.embedder is not None
+        if not self.sentence_mean:
+            return self.embedder.embed(queries)
+        parts = [split_needs(q) for q in queries]
+        flat = self.embedder.embed([s for p in parts for s in p])
+        out, at = [], 0
+        for p in parts:
+            mean = flat[at : at + len(p)].mean(axis=0)
+            at += len(p)
+            out.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+        return np.asarray(out, dtype=np.float32)
 
     def save(self, path: Path) -> None:
         save_retriever(self, path)
@@ -137,6 +157,7 @@ class DenseRetriever:
             chunk=self.chunk,
             max_words=self.max_words,
             stride=self.stride,
+            sentence_mean=self.sentence_mean,
         )
 
     @classmethod
@@ -154,7 +175,15 @@ class DenseRetriever:
                     f"{folder}: index was built with embedder {m['embedder']!r}; "
                     "pass that embedder to load it"
                 )
-        r = cls(embedder, m["chunk"], m["max_words"], m["stride"], name=m["name"], kind=m["kind"])
+        r = cls(
+            embedder,
+            m["chunk"],
+            m["max_words"],
+            m["stride"],
+            name=m["name"],
+            kind=m["kind"],
+            sentence_mean=m.get("sentence_mean", False),
+        )
         r.articles = pl.read_parquet(folder / "articles.parquet")
         passages = pl.read_parquet(folder / "passages.parquet")
         r.passages = [Passage(*row) for row in passages.iter_rows()]
