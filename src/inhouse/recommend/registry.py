@@ -23,6 +23,7 @@ SYSTEMS: dict[str, str] = {
     "als": "als:ALS",
     "sasrec": "sasrec:SASRec",
     "text-tuned": "text_tuned:TextTuned",
+    "two-tower": "two_tower:TwoTower",
     "blend": "blend:Blend",
 }
 

@@ -1,0 +1,64 @@
+"""Two-tower text adapter: the shared suite on the checkerboard, plus its training pairs."""
+
+import numpy as np
+import torch
+
+from inhouse.recommend.base import BaseRecommender
+from inhouse.recommend.registry import make
+from inhouse.recommend.two_tower import TwoTowerNet, prefixes
+
+from . import checkerboard as cb
+from .mixin import RecommenderTests
+
+TINY = {
+    "dim": 32,
+    "max_len": 4,
+    "epochs": 40,
+    "dropout": 0.0,
+    "batch_size": 8,
+    "lr": 0.01,
+    "threads": 1,
+}
+
+
+class TestTwoTower(RecommenderTests):
+    system = "two-tower"
+    params = TINY
+
+    # A next-item model ranks what comes *next* first (users walk a cycle a0 -> a1 -> ...).
+    def test_group_a_history_gets_group_a_items(self, model: BaseRecommender) -> None:
+        ids, _ = model.recommend([["a0", "a1"]], k=2)
+        assert ids[0] == ["a2", "a3"]
+
+    def test_group_b_history_gets_group_b_items(self, model: BaseRecommender) -> None:
+        ids, _ = model.recommend([["b0", "b1"]], k=2)
+        assert ids[0] == ["b2", "b3"]
+
+    # similar_items = likely next items after the item: after a0 only a1, a2, a3 ever follow.
+    def test_similar_items(self, model: BaseRecommender) -> None:
+        ids, scores = model.similar_items("a0", k=2)
+        assert ids == ["a1", "a2"] and len(scores) == 2
+
+
+def test_prefixes_are_every_history_next_item_pair() -> None:
+    xs, ys = prefixes([np.array([1, 2, 3]), np.array([7])], max_len=2, pad=9)
+    assert xs.tolist() == [[9, 1], [1, 2]]
+    assert ys.tolist() == [2, 3]
+
+
+def test_padding_does_not_change_the_query() -> None:
+    torch.manual_seed(0)
+    net = TwoTowerNet(torch.randn(5, 8), dim=8, max_len=4, dropout=0.0).eval()
+    with torch.no_grad():
+        items = net.item_vectors()
+        short = net.query(torch.tensor([[1, 2]]), items)
+        padded = net.query(torch.tensor([[5, 5, 1, 2]]), items)  # 5 = padding
+        other = net.query(torch.tensor([[3, 3, 1, 2]]), items)
+    assert torch.allclose(short, padded, atol=1e-5) and not torch.allclose(short, other)
+
+
+def test_training_lowers_the_loss() -> None:
+    model = make("two-tower", **TINY)
+    model.fit(cb.events(), cb.catalog())
+    log = model.train_log  # type: ignore[attr-defined]
+    assert len(log) == TINY["epochs"] and log[-1]["loss"] < log[0]["loss"]
