@@ -32,8 +32,8 @@ from inhouse.recommend.metrics import METRICS, evaluate
 from inhouse.recommend.registry import make
 
 BASELINES = ["popularity", "cooc", "offshelf-text"]
-IN_HOUSE: dict[str, dict[str, Any]] = {"sasrec": {}, "text-tuned": {}}
-BLEND_OF = ["cooc", "offshelf-text", "sasrec", "text-tuned"]
+IN_HOUSE: dict[str, dict[str, Any]] = {"two-tower": {}}  # sasrec, text-tuned: via --in-house
+BLEND_OF = ["cooc", "offshelf-text", "two-tower"]
 
 
 def timed_fit(name: str, params: dict[str, Any], events: pl.DataFrame, data: RecommendData):
@@ -138,10 +138,15 @@ def main() -> None:
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--params", default="{}", help='JSON per system, e.g. {"sasrec": {...}}')
+    parser.add_argument(
+        "--in-house", default=",".join(IN_HOUSE), help="in-house systems, comma-separated"
+    )
+    parser.add_argument("--blend-of", default=",".join(BLEND_OF), help="systems blended")
     args = parser.parse_args()
     start = time.perf_counter()
-    in_house = {k: {**v, **json.loads(args.params).get(k, {})} for k, v in IN_HOUSE.items()}
-    result = run(load(args.dataset), in_house, BLEND_OF)
+    extra = json.loads(args.params)
+    in_house = {k: dict(extra.get(k, {})) for k in args.in_house.split(",") if k}
+    result = run(load(args.dataset), in_house, args.blend_of.split(","))
     write_results(result, args.out)
     table = Table(title=f"{args.dataset} (test, full ranking)")
     for col in ["system", "kind", *METRICS, "fit s"]:
