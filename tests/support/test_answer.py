@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_retrieve import articles_frame, shared_embedder
+from .test_retrieve import articles_frame, shared_embedder
 
 from inhouse.cli import main
 from inhouse.support.answer import Answerer, min_evidence_on

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from test_retrieve import shared_embedder
+from .test_retrieve import shared_embedder
 
 from inhouse.errors import InhouseError, ModelError
 from inhouse.support.suggest import Suggester, Suggestion, hits
