@@ -14,10 +14,15 @@ import polars as pl
 
 from inhouse.recommend.base import BaseRecommender, Interactions, prepare
 
+# the best validated blend on amazon-scientific (benchmarks/recommend_models.py): each component
+# with its parameters chosen on validation; weights are re-tuned on a held-out last item at fit
 DEFAULT_SYSTEMS: list[dict[str, Any]] = [
-    {"name": "cooc", "params": {}},
-    {"name": "offshelf-text", "params": {"mode": "last"}},
-    {"name": "sasrec", "params": {}},
+    {
+        "name": "cooc",
+        "params": {"window": 5, "decay": 0.8, "backward": 1.0, "history_decay": 0.6, "alpha": 0.0},
+    },
+    {"name": "offshelf-text", "params": {"mode": "history", "history_decay": 0.5}},
+    {"name": "two-tower", "params": {}},
 ]
 WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
 

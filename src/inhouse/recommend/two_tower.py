@@ -79,7 +79,7 @@ class TwoTower(VectorRecommender):
         max_len: int = 10,
         dropout: float = 0.3,
         lr: float = 3e-3,
-        epochs: int = 15,
+        epochs: int = 10,
         batch_size: int = 1024,
         embedder: str | None = None,
         seed: int = 0,
