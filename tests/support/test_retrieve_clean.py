@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from test_retrieve import RetrieverContract, articles_frame, shared_embedder
+from .test_retrieve import RetrieverContract, articles_frame, shared_embedder
 
 from inhouse.support.retrieve import BM25Retriever, Retriever
 from inhouse.support.retrieve_clean import CleanQueryRetriever
