@@ -1,4 +1,4 @@
-"""In-house recommenders (sasrec, text-tuned, blend) against the baselines, in one run per dataset.
+"""In-house recommenders (two-tower, blend; sasrec, text-tuned on request) against the baselines.
 
 Baselines are tuned on validation with the bench's grids. Every system is fitted once on
 `train_events` (validation scores: blend weights and reported validation metrics) and once on
