@@ -65,3 +65,19 @@ def test_from_fitted_reuses_components() -> None:
     h = [["a2"], ["b0", "b1"]]
     expected = standardise(parts[0].score(h)) + 0.5 * standardise(parts[1].score(h))
     assert np.allclose(blend.score(h), expected, atol=1e-5)
+
+
+def test_learn_weights_refines_past_the_grid_edge() -> None:
+    """With a grid topping out at 1, refinement must push the informative weight above 1."""
+    rng = np.random.default_rng(1)
+    n, items = 300, 40
+    targets = rng.integers(0, items, n)
+    noise = rng.random((n, items))
+    good = rng.random((n, items))
+    good[np.arange(n), targets] += 0.6
+    seen = [np.zeros(0, np.int64)] * n
+    coarse, coarse_best = learn_weights(
+        [noise, good], seen, targets, grid=(0.0, 1.0), refine_rounds=0
+    )
+    fine, fine_best = learn_weights([noise, good], seen, targets, grid=(0.0, 1.0))
+    assert coarse == [1.0, 1.0] and fine[1] > 1.0 and fine_best > coarse_best

@@ -5,7 +5,7 @@ next items (coordinate search maximising NDCG@10), components then re-fit on all
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,7 +24,9 @@ DEFAULT_SYSTEMS: list[dict[str, Any]] = [
     {"name": "offshelf-text", "params": {"mode": "history", "history_decay": 0.5}},
     {"name": "two-tower", "params": {}},
 ]
-WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
+WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0)
+# multiplicative steps tried on each non-zero weight after the grid search
+REFINE_FACTORS = (0.5, 0.7, 0.85, 1.2, 1.4, 2.0)
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:
@@ -52,9 +54,13 @@ def learn_weights(
     targets: np.ndarray,
     grid: Sequence[float] = WEIGHT_GRID,
     rounds: int = 3,
+    factors: Sequence[float] = REFINE_FACTORS,
+    refine_rounds: int = 8,
 ) -> tuple[list[float], float]:
-    """Weights for standardised `matrices` (the first fixed at 1) by coordinate search on
-    NDCG@10 of the validation `targets`; returns (weights, best validation NDCG@10).
+    """Weights for standardised `matrices` (the first fixed at 1) maximising NDCG@10 of the
+    validation `targets`: coordinate search over `grid`, then multiplicative refinement of each
+    non-zero weight by `factors` (unbounded, so the search is not cut off at the grid's edge);
+    returns (weights, best validation NDCG@10).
 
     >>> learn_weights([cooc_valid, sasrec_valid], histories, targets)  # doctest: +SKIP
     ([1.0, 2.0], 0.104)
@@ -67,19 +73,25 @@ def learn_weights(
         return ndcg_at_10(np.asarray(total), seen, targets)
 
     best = value(weights)
-    for _ in range(rounds):
-        improved = False
-        for j in range(len(z)):
-            for g in grid:
-                if g == weights[j] or (j == 0 and g == 0.0):
-                    continue
-                trial = weights.copy()
-                trial[j] = float(g)
-                v = value(trial)
-                if v > best + 1e-6:
-                    best, weights, improved = v, trial, True
-        if not improved:
-            break
+
+    def search(candidates: Callable[[int, float], Sequence[float]], n_rounds: int) -> None:
+        nonlocal best, weights
+        for _ in range(n_rounds):
+            improved = False
+            for j in range(1, len(z)):
+                for g in candidates(j, weights[j]):
+                    if g == weights[j]:
+                        continue
+                    trial = weights.copy()
+                    trial[j] = round(float(g), 6)
+                    v = value(trial)
+                    if v > best + 1e-6:
+                        best, weights, improved = v, trial, True
+            if not improved:
+                break
+
+    search(lambda j, w: grid, rounds)
+    search(lambda j, w: [w * f for f in factors] if w else [], refine_rounds)
     return weights, best
 
 
