@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .test_retrieve import articles_frame, shared_embedder
 
 from inhouse.cli import main
 from inhouse.support.answer import Answerer, min_evidence_on
 from inhouse.support.generator import Message
 from inhouse.support.retrieve import Retriever
 from inhouse.support.retrieve_systems import make_retriever
+
+from .test_retrieve import articles_frame, shared_embedder
 
 
 @cache

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from .test_retrieve import RetrieverContract, articles_frame, shared_embedder
 
 from inhouse.support.retrieve import BM25Retriever, Retriever
 from inhouse.support.retrieve_clean import CleanQueryRetriever
 from inhouse.support.retrieve_dense import DenseRetriever
 from inhouse.support.retrieve_systems import make_retriever
 from inhouse.support.retrieve_text import content_sentences
+
+from .test_retrieve import RetrieverContract, articles_frame, shared_embedder
 
 SCENARIO = (
     "You are playing the role of a customer contacting a customer service representative. "

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from .test_retrieve import shared_embedder
 
 from inhouse.errors import InhouseError, ModelError
 from inhouse.support.suggest import Suggester, Suggestion, hits
+
+from .test_retrieve import shared_embedder
 
 TICKETS = {
     "cancel_order": [
