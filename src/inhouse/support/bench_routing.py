@@ -41,13 +41,16 @@ def measure_latency(router: Any, texts: Sequence[str], n: int = LATENCY_MESSAGES
     """Route `n` messages one at a time: wall p50/p95/p99 and process CPU ms per request.
 
     Measured as it is served: one single-threaded worker per core, which is also the basis of
-    the cost ($ per core-second). Extra threads would only add OpenMP spin-waiting to the CPU.
+    the cost ($ per core-second). Extra torch or BLAS threads would only add spin-waiting to
+    the CPU time.
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
     picks = [texts[i % len(texts)] for i in range(n)]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    blas = threadpool_limits(1)
     try:
         router.predict(picks[:5])  # warm-up
         walls = []
@@ -59,6 +62,7 @@ def measure_latency(router: Any, texts: Sequence[str], n: int = LATENCY_MESSAGES
         cpu_ms = (time.process_time() - cpu) * 1000 / n
     finally:
         torch.set_num_threads(threads)
+        blas.restore_original_limits()
     p50, p95, p99 = np.percentile(walls, [50, 95, 99])
     return {"latency": Latency(p50=p50, p95=p95, p99=p99), "cpu_ms_per_request": cpu_ms}
 
