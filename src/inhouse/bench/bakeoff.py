@@ -23,6 +23,7 @@ from inhouse.bench.prices import PriceTable
 from inhouse.bench.results import BenchResult
 from inhouse.datasets.types import IntentData, RecommendData, ResponseData, RetrievalData
 from inhouse.models.embedder import Embedder
+from inhouse.models.weights import sha256_file
 
 Data = IntentData | RecommendData | RetrievalData | ResponseData
 MANY_FILES = 12  # above this, a dataset's files are fingerprinted as one combined digest
@@ -47,14 +48,6 @@ class Bakeoff:
 
     def step(self, message: str) -> None:
         self.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def files_fingerprint(files: dict[str, Path]) -> dict[str, str]:
