@@ -3,10 +3,10 @@
     python benchmarks/support_routing.py --dataset banking77 --out results/routing-b77.json
     python benchmarks/support_routing.py --dataset clinc150 --systems logistic --out c.json
     python benchmarks/support_routing.py --dataset clinc150 --systems finetuned \
-        --config '{"finetuned": {"min_in_scope_accuracy": 0.96}}' --out c-ft.json
+        --config '{"finetuned": {"epochs": 2}}' --out c-ft.json
 
 Reads datasets from --data-dir or INHOUSE_DATA_DIR. Thresholds come from `valid` only; `test`
-is scored once per run.
+is scored once per run. `--config` settings go over `OPERATING_POINTS`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ from inhouse.bench.results import write_results
 from inhouse.datasets import load
 from inhouse.support.bench_routing import bench_routing
 from inhouse.support.router import SYSTEMS
+
+# CLINC150's target (issue 4) is an operating point: in-scope accuracy of at least 95.5 % on
+# test with as much out-of-scope recall as that allows. The finetuned router's threshold is
+# therefore the one that keeps *valid* in-scope accuracy at or above 96 % (the target plus half a
+# point for the valid-to-test shift); the other systems cannot reach 96 % on valid at all and keep
+# the default rule (at most 1 point below their accuracy without a threshold).
+OPERATING_POINTS: dict[str, dict[str, dict[str, object]]] = {
+    "clinc150": {"finetuned": {"min_in_scope_accuracy": 0.96}},
+}
 
 
 def main() -> None:
@@ -39,7 +48,10 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     data = load(args.dataset, args.data_dir)
     start = time.perf_counter()
-    result = bench_routing(data, args.systems.split(","), configs=json.loads(args.config))
+    configs = {k: dict(v) for k, v in OPERATING_POINTS.get(args.dataset, {}).items()}
+    for system, settings in json.loads(args.config).items():
+        configs[system] = {**configs.get(system, {}), **settings}
+    result = bench_routing(data, args.systems.split(","), configs=configs)
     write_results(result, args.out)
     for row in result.systems:
         shown = {k: round(v, 4) for k, v in row.metrics.items() if v is not None}

@@ -14,6 +14,7 @@ from inhouse.support.router import (
     OUT_OF_SCOPE,
     Router,
     choose_threshold,
+    decide,
     load_router,
     make_router,
 )
@@ -282,3 +283,56 @@ def test_unknown_system_and_bad_labels(embedder):
 def test_load_from_a_folder_that_is_not_a_router(tmp_path: Path):
     with pytest.raises(ModelError, match="not a router folder"):
         load_router(tmp_path)
+
+
+def test_decide_max_and_margin_by_hand():
+    classes = ["a", "b", OUT_OF_SCOPE]
+    p = np.array([[0.6, 0.1, 0.3], [0.5, 0.45, 0.05], [0.2, 0.1, 0.7]], dtype=np.float32)
+    labels, conf = decide(p, classes, "max")
+    assert labels == ["a", "a", OUT_OF_SCOPE]
+    np.testing.assert_allclose(conf, [0.6, 0.5, 0.7], rtol=1e-6)
+    labels, conf = decide(p, classes, "margin")
+    assert labels == ["a", "a", OUT_OF_SCOPE]
+    # (best in-scope - out of scope + 1) / 2: row 0 has more out-of-scope evidence than row 1,
+    # so it ranks below row 1 although its best probability is higher
+    np.testing.assert_allclose(conf, [0.65, 0.725, 0.25], rtol=1e-6)
+    assert conf.dtype == np.float32
+    # without an out-of-scope class, margin is the max probability
+    two = p[:, :2] / p[:, :2].sum(axis=1, keepdims=True)
+    np.testing.assert_array_equal(decide(two, ["a", "b"], "margin")[1], two.max(axis=1))
+
+
+OOS_TRAIN = [
+    "what time is it in tokyo",
+    "play some jazz music",
+    "who won the football game",
+    "translate hello into french",
+    "set an alarm for seven",
+    "how many calories in an apple",
+    "book a table for two tonight",
+    "what is the capital of peru",
+]
+
+
+def test_margin_confidence_with_a_learnt_out_of_scope_class(embedder):
+    texts, intents = TEXTS + OOS_TRAIN, INTENTS + [OUT_OF_SCOPE] * len(OOS_TRAIN)
+    margin = make_router("logistic", embedder, c=10.0).fit(texts, intents)
+    plain = make_router("logistic", embedder, c=10.0, confidence="max").fit(texts, intents)
+    queries = [q for q, _ in QUERIES]
+    m_labels, m_conf = margin.predict(queries + OOS_VAL)
+    p_labels, p_conf = plain.predict(queries + OOS_VAL)
+    assert m_labels == p_labels  # the same argmax; only the confidence differs
+    p = margin.head.proba(margin.features(queries + OOS_VAL))
+    oos = margin.head.classes.index(OUT_OF_SCOPE)
+    in_scope = np.delete(p, oos, axis=1).max(axis=1)
+    np.testing.assert_allclose(m_conf, (in_scope - p[:, oos] + 1) / 2, rtol=1e-5)
+    np.testing.assert_allclose(p_conf, p.max(axis=1), rtol=1e-5)
+    # messages routed out of scope by the class itself score below 0.5
+    assert all(c < 0.5 for lab, c in zip(m_labels, m_conf, strict=True) if lab == OUT_OF_SCOPE)
+
+
+def test_unknown_confidence_is_refused(embedder):
+    with pytest.raises(InhouseError, match="confidence 'min' is not known"):
+        make_router("logistic", embedder, confidence="min")
+    with pytest.raises(InhouseError, match="margin, max"):
+        make_router("finetuned", embedder, confidence="min")

@@ -32,6 +32,7 @@ MAX_CHARS = 2000  # longer messages are truncated (and reported); the model read
 META_FILE = "router.json"
 FORMAT_VERSION = 1
 RouterKind = Literal["off-the-shelf", "baseline", "in-house"]
+CONFIDENCES = ("margin", "max")  # how a probability head scores its answer; see `decide`
 
 
 @runtime_checkable
@@ -115,6 +116,39 @@ def choose_threshold(
             break
         chosen, acc, recall = float(t), acc_t, float(flagged[is_oos].mean())
     return {"threshold": chosen, "val_in_scope_accuracy": acc, "val_oos_recall": recall}
+
+
+def check_confidence(confidence: str) -> str:
+    """`confidence` must be one of `CONFIDENCES`."""
+    if confidence not in CONFIDENCES:
+        raise InhouseError(
+            f"confidence {confidence!r} is not known; use one of {', '.join(CONFIDENCES)}"
+        )
+    return confidence
+
+
+def decide(
+    proba: np.ndarray, classes: Sequence[str], confidence: str = "margin"
+) -> tuple[list[str], np.ndarray]:
+    """Each row's most probable class, and the confidence the threshold is applied to.
+
+    `max`: the winning class's probability. `margin`, for a head that learnt `OUT_OF_SCOPE` as
+    a class: (p(best in-scope intent) - p(out of scope) + 1) / 2, in [0, 1] and below 0.5
+    exactly when out of scope wins, so the threshold weighs the evidence for both. On CLINC150
+    valid, at the same in-scope accuracy, it flagged more out-of-scope messages than `max`.
+    Without an out-of-scope class the two are the same.
+    """
+    p = np.asarray(proba, dtype=np.float32)
+    best = p.argmax(axis=1)
+    rows = np.arange(len(best))
+    labels = [classes[i] for i in best]
+    if confidence == "max" or OUT_OF_SCOPE not in classes:
+        return labels, p[rows, best]
+    oos = list(classes).index(OUT_OF_SCOPE)
+    in_scope = p.copy()
+    in_scope[:, oos] = -np.inf
+    margin = (in_scope.max(axis=1) - p[:, oos] + 1.0) / 2.0
+    return labels, np.clip(margin, 0.0, 1.0).astype(np.float32)
 
 
 def apply_threshold(

@@ -29,10 +29,12 @@ from inhouse.support.router import (
     OUT_OF_SCOPE,
     RouterKind,
     apply_threshold,
+    check_confidence,
     check_embedder,
     check_labels,
     check_texts,
     choose_threshold,
+    decide,
     embedder_record,
     write_meta,
     write_router_dir,
@@ -154,6 +156,7 @@ class FinetunedRouter:
         seed: int = 0,
         max_in_scope_drop: float = 0.01,
         min_in_scope_accuracy: float | None = None,
+        confidence: str = "margin",
         progress: bool = True,
     ) -> None:
         if getattr(embedder, "model", None) is None:
@@ -184,6 +187,7 @@ class FinetunedRouter:
             "seed": seed,
             "max_in_scope_drop": max_in_scope_drop,
             "min_in_scope_accuracy": min_in_scope_accuracy,
+            "confidence": check_confidence(confidence),
         }
         self.progress = progress
         head: dict[str, Any] = {
@@ -269,9 +273,9 @@ class FinetunedRouter:
         return p
 
     def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Best intent and its confidence (see `decide`), before the out-of-scope threshold."""
         p = self.proba(check_texts(texts))
-        best = p.argmax(axis=1)
-        return [self.head.classes[i] for i in best], p[np.arange(len(best)), best]
+        return decide(p, self.head.classes, self.config["confidence"])
 
     def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
         best, conf = self.raw(val_texts)
@@ -331,7 +335,8 @@ class FinetunedRouter:
             else:
                 base = load_embedder(Path(base_record["path"]), name=base_record["name"])
             check_embedder(base_record, base, path)
-        router = cls(base, progress=False, **config)
+        # folders saved before `confidence` existed were calibrated on the max probability
+        router = cls(base, progress=False, **{"confidence": "max", **config})
         router.embedder = tuned
         with np.load(Path(path) / "arrays.npz") as arrays:
             router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())

@@ -17,10 +17,12 @@ from inhouse.support.features import layer_features
 from inhouse.support.router import (
     RouterKind,
     apply_threshold,
+    check_confidence,
     check_embedder,
     check_labels,
     check_texts,
     choose_threshold,
+    decide,
     embedder_record,
     write_meta,
     write_router_dir,
@@ -141,9 +143,11 @@ class LogisticRouter:
         k: int = 20,
         temperature: float = 0.05,
         max_in_scope_drop: float = 0.01,
+        confidence: str = "margin",
     ) -> None:
         self.embedder = embedder
         self.layers = tuple(layers)
+        self.confidence = check_confidence(confidence)
         self.head = LinearHead(c=c, knn_weight=knn_weight, k=k, temperature=temperature)
         self.max_in_scope_drop = max_in_scope_drop
         self.threshold = 0.0
@@ -160,10 +164,9 @@ class LogisticRouter:
         return self
 
     def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """Best intent and its probability, before the out-of-scope threshold."""
+        """Best intent and its confidence (see `decide`), before the out-of-scope threshold."""
         p = self.head.proba(self.features(check_texts(texts)))
-        best = p.argmax(axis=1)
-        return [self.head.classes[i] for i in best], p[np.arange(len(best)), best]
+        return decide(p, self.head.classes, self.confidence)
 
     def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
         best, conf = self.raw(val_texts)
@@ -190,6 +193,7 @@ class LogisticRouter:
                 "layers": list(self.layers),
                 **self.head.config(),
                 "max_in_scope_drop": self.max_in_scope_drop,
+                "confidence": self.confidence,
             },
             "classes": self.head.classes,
             "threshold": self.threshold,
@@ -199,7 +203,8 @@ class LogisticRouter:
     @classmethod
     def load(cls, path: Path, embedder: Embedder, meta: dict[str, Any]) -> LogisticRouter:
         check_embedder(meta["embedder"], embedder, path)
-        router = cls(embedder, **meta["config"])
+        # folders saved before `confidence` existed were calibrated on the max probability
+        router = cls(embedder, **{"confidence": "max", **meta["config"]})
         with np.load(Path(path) / "arrays.npz") as arrays:
             router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())
         router.threshold = float(meta["threshold"])
