@@ -17,9 +17,10 @@ import numpy as np
 from inhouse.models.embedder import PROGRESS_MIN, Embedder
 
 ALL_LAYERS: tuple[int, ...] = ()  # empty = every hidden state (embeddings + each block)
+MAX_TOKENS = 128  # messages are read up to this many tokens
 
 
-def _auto_model(embedder: Embedder) -> tuple[Any, Any] | None:
+def auto_model(embedder: Embedder) -> tuple[Any, Any] | None:
     """The Hugging Face model and tokenizer behind a sentence-transformers embedder, if any."""
     model = getattr(embedder, "model", None)
     if model is None:
@@ -41,7 +42,7 @@ def layer_features(
     texts: Sequence[str],
     layers: Sequence[int] = ALL_LAYERS,
     batch_size: int = 64,
-    max_length: int = 128,
+    max_length: int = MAX_TOKENS,
 ) -> np.ndarray:
     """Mean-pooled hidden states of `layers`, each L2-normalised, concatenated (float32).
 
@@ -49,7 +50,7 @@ def layer_features(
     Embedders that are not transformers fall back to `embed()` (one block).
     """
     texts = list(texts)
-    if _auto_model(embedder) is None:
+    if auto_model(embedder) is None:
         return embedder.embed(texts, batch_size=batch_size)
     if len(texts) < CACHE_MIN:
         states = _all_layers(embedder, texts, batch_size, max_length)
@@ -72,7 +73,7 @@ def _all_layers(
     """(n, layers, dim): every hidden state mean-pooled and L2-normalised, with a progress bar."""
     from rich.progress import Progress
 
-    parts = _auto_model(embedder)
+    parts = auto_model(embedder)
     assert parts is not None, "only transformer embedders have hidden states"
     hf, tokenizer = parts
     hf.eval()

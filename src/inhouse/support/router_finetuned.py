@@ -5,6 +5,8 @@ Training (`objective="classify"`, the default): cross-entropy through a linear h
 mean-pooled states, lowest `frozen_layers` blocks fixed (see `router_tune`). The older
 SetFit-style `objective="contrastive"` pulls same-intent pairs together with in-batch negatives.
 `frozen_weight` is the share of the frozen view in the averaged probabilities (0 = tuned only).
+`max_seq_length` truncates tickets while tuning; features read up to `MAX_TOKENS` in both views,
+so a loaded router serves both from one graph that runs the shared frozen blocks once.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from inhouse.support.router import (
     write_router_dir,
 )
 from inhouse.support.router_logistic import LinearHead
+from inhouse.support.router_serve import Views, export_views, serve_views
 from inhouse.support.router_tune import classify_tune
 
 
@@ -202,15 +205,11 @@ class FinetunedRouter:
         self.calibration: dict[str, float] = {}
         self.training: dict[str, float] = {}
         self.base: dict[str, Any] | None = None
+        self.serving: Views | None = None  # set by `load`: the exported graph of both views
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
         """The tuned encoder's features."""
-        return layer_features(
-            self.embedder,
-            texts,
-            layers=self.config["layers"],
-            max_length=self.config["max_seq_length"],
-        )
+        return layer_features(self.embedder, texts, layers=self.config["layers"])
 
     def frozen_features(self, texts: Sequence[str]) -> np.ndarray:
         """The untouched base encoder's features (as the `logistic` router sees them)."""
@@ -264,12 +263,23 @@ class FinetunedRouter:
         self.head.fit(self.features(texts), intents)
         return self
 
+    def views(self) -> list[tuple[Embedder, Sequence[int]]]:
+        """(embedder, layers) of the frozen view (when weighted) and then the tuned one."""
+        layers = self.config["layers"]
+        tuned = [(self.embedder, layers)]
+        return [(self.base_embedder, layers), *tuned] if self.config["frozen_weight"] > 0 else tuned
+
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities (columns: `self.head.classes`), both views averaged."""
-        p = self.head.proba(self.features(texts))
         w = self.config["frozen_weight"]
+        if self.serving is not None:
+            *frozen, tuned = self.serving(texts)
+        else:
+            tuned = self.features(texts)
+            frozen = [self.frozen_features(texts)] if w > 0 else []
+        p = self.head.proba(tuned)
         if w > 0:
-            p = (1 - w) * p + w * self.frozen_head.proba(self.frozen_features(texts))
+            p = (1 - w) * p + w * self.frozen_head.proba(frozen[0])
         return p
 
     def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -296,6 +306,7 @@ class FinetunedRouter:
             if self.config["frozen_weight"] > 0:
                 arrays |= {f"frozen_{k}": v for k, v in self.frozen_head.arrays().items()}
             np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
+            export_views(folder, self.views())
             write_meta(
                 folder,
                 {
@@ -347,6 +358,7 @@ class FinetunedRouter:
                 router.frozen_head = LinearHead.from_arrays(
                     frozen, meta["classes"], router.head.config()
                 )
+        router.serving = serve_views(path, router.views())
         router.base = base_record
         router.training = dict(meta.get("training") or {})
         router.threshold = float(meta["threshold"])

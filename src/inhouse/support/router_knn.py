@@ -21,6 +21,7 @@ from inhouse.support.router import (
     write_meta,
     write_router_dir,
 )
+from inhouse.support.router_serve import Views, export_views, serve_views
 
 
 class KnnRouter:
@@ -41,8 +42,15 @@ class KnnRouter:
         self.threshold = 0.0
         self.calibration: dict[str, float] = {}
         self.classes: list[str] = []
-        self.vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+        self._set_vectors(np.zeros((0, embedder.dim), dtype=np.float32))
         self.labels = np.zeros(0, dtype=np.int64)
+        self.serving: Views | None = None  # set by `load`: the exported graph
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """The last layer's mean-pooled state: the sentence embedding."""
+        if self.serving is not None:
+            return self.serving(texts)[0]
+        return layer_features(self.embedder, texts, layers=(-1,))
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> KnnRouter:
         texts = check_texts(texts)
@@ -50,13 +58,17 @@ class KnnRouter:
         self.classes = sorted(set(intents))
         index = {c: i for i, c in enumerate(self.classes)}
         self.labels = np.array([index[i] for i in intents], dtype=np.int64)
-        self.vectors = layer_features(self.embedder, texts, layers=(-1,))
+        self._set_vectors(self.features(texts))
         return self
+
+    def _set_vectors(self, vectors: np.ndarray) -> None:
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        self._bank = np.ascontiguousarray(self.vectors.T)  # (dim, n): faster for one message
 
     def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Best intent and its confidence, before the out-of-scope threshold."""
-        q = layer_features(self.embedder, check_texts(texts), layers=(-1,))
-        sims = q @ self.vectors.T
+        q = self.features(check_texts(texts))
+        sims = q @ self._bank
         k = min(self.k, sims.shape[1])
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         top_sims = np.take_along_axis(sims, top, axis=1)
@@ -81,6 +93,7 @@ class KnnRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", vectors=self.vectors, labels=self.labels)
+            export_views(folder, [(self.embedder, (-1,))])
             write_meta(
                 folder,
                 {
@@ -101,8 +114,9 @@ class KnnRouter:
         check_embedder(meta["embedder"], embedder, path)
         router = cls(embedder, **meta["config"])
         with np.load(Path(path) / "arrays.npz") as arrays:
-            router.vectors = np.asarray(arrays["vectors"], dtype=np.float32)
+            router._set_vectors(arrays["vectors"])
             router.labels = np.asarray(arrays["labels"], dtype=np.int64)
+        router.serving = serve_views(path, [(embedder, (-1,))])
         router.classes = list(meta["classes"])
         router.threshold = float(meta["threshold"])
         router.calibration = dict(meta["calibration"])

@@ -25,6 +25,7 @@ from inhouse.support.router import (
     write_meta,
     write_router_dir,
 )
+from inhouse.support.router_serve import Views, export_views, serve_views
 
 
 def intent_phrase(intent: str) -> str:
@@ -53,6 +54,13 @@ class ZeroShotRouter:
         self.calibration: dict[str, float] = {}
         self.classes: list[str] = []
         self.vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+        self.serving: Views | None = None  # set by `load`: the exported graph
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """The last layer's mean-pooled state: the sentence embedding."""
+        if self.serving is not None:
+            return self.serving(texts)[0]
+        return layer_features(self.embedder, texts, layers=(-1,))
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> ZeroShotRouter:
         """Reads only the intent names: no ticket text is used."""
@@ -62,11 +70,11 @@ class ZeroShotRouter:
 
             raise InhouseError("no in-scope intents to match against; give intent names")
         phrases = [self.descriptions.get(c) or intent_phrase(c) for c in self.classes]
-        self.vectors = layer_features(self.embedder, phrases, layers=(-1,))
+        self.vectors = self.features(phrases)
         return self
 
     def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        sims = layer_features(self.embedder, check_texts(texts), layers=(-1,)) @ self.vectors.T
+        sims = self.features(check_texts(texts)) @ self.vectors.T
         best = sims.argmax(axis=1)
         conf = np.clip(sims[np.arange(len(best)), best], 0.0, 1.0)
         return [self.classes[i] for i in best], conf
@@ -83,6 +91,7 @@ class ZeroShotRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", vectors=self.vectors)
+            export_views(folder, [(self.embedder, (-1,))])
             write_meta(
                 folder,
                 {
@@ -107,6 +116,7 @@ class ZeroShotRouter:
         router = cls(embedder, **meta["config"])
         with np.load(Path(path) / "arrays.npz") as arrays:
             router.vectors = np.asarray(arrays["vectors"], dtype=np.float32)
+        router.serving = serve_views(path, [(embedder, (-1,))])
         router.classes = list(meta["classes"])
         router.threshold = float(meta["threshold"])
         router.calibration = dict(meta["calibration"])
