@@ -58,6 +58,9 @@ def test_bench_tiny_dataset(minilm):
         assert set(row.metrics) == {"accuracy", "macro_f1", "in_scope_accuracy", "oos_recall"}
         assert row.latency_ms is not None and row.latency_ms.p50 <= row.latency_ms.p99
         assert row.model_extra and row.model_extra["cpu_ms_per_request"] > 0
+        # served from the exported graph, with the answers of the router as fitted
+        assert row.model_extra["serving"] == "onnxruntime"
+        assert row.model_extra["fitted_torch_metrics"] == row.metrics
     assert rows["logistic"].metrics["in_scope_accuracy"] == 1.0
 
 
