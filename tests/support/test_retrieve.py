@@ -14,7 +14,6 @@ from inhouse.models.embedder import SentenceTransformerEmbedder, load_embedder
 from inhouse.support.retrieve import (
     BM25Retriever,
     HybridRetriever,
-    NeedsRetriever,
     Retriever,
     load_retriever,
     rrf,
@@ -177,10 +176,30 @@ class TestHybrid(RetrieverContract):
         return make_retriever("hybrid", shared_embedder())
 
 
-class TestNeeds(RetrieverContract):
+class TestBM25Bigram(RetrieverContract):
     @classmethod
     def make(cls) -> Retriever:
-        return NeedsRetriever(BM25Retriever())
+        return BM25Retriever(ngrams=2)
+
+
+class TestDenseNeeds(RetrieverContract):
+    @classmethod
+    def make(cls) -> Retriever:
+        return DenseRetriever(shared_embedder(), chunk=False, query_mode="needs")
+
+
+class TestDenseNeedsChunked(RetrieverContract):
+    @classmethod
+    def make(cls) -> Retriever:
+        return DenseRetriever(
+            shared_embedder(), chunk=True, max_words=8, stride=6, query_mode="needs"
+        )
+
+
+class TestNeedsHybrid(RetrieverContract):
+    @classmethod
+    def make(cls) -> Retriever:
+        return make_retriever("needs-hybrid", shared_embedder())
 
 
 class TestTunedHybrid(RetrieverContract):

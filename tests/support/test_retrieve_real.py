@@ -18,11 +18,12 @@ pytestmark = [
 def test_in_house_retrieval_meets_its_targets_on_the_67_test_scenarios() -> None:
     data = load("bank-help-center")
     assert len(data.dev) == 30 and len(data.test) == 67
-    result = bench_retrieval(data, ["bm25", "clean-hybrid"])
+    result = bench_retrieval(data, ["bm25", "needs-hybrid"])
     rows = {r.name: r.metrics for r in result.systems}
-    best = rows["clean-hybrid"]
-    assert best["recall@10"] >= 0.35 and best["mrr"] >= 0.65, best
-    assert best["recall@10"] > rows["bm25"]["recall@10"]
+    best = rows["needs-hybrid"]
+    assert best["recall@10"] > rows["bm25"]["recall@10"], rows
+    assert best["mrr"] >= 0.65, best  # issue 4's must target
+    assert best["recall@10"] >= 0.35, best  # issue 4's must target
 
 
 def test_response_suggestion_hit_at_1() -> None:

@@ -4,7 +4,9 @@
     {'recall@10': ..., 'recall@20': ..., 'mrr': ...}
 
 Systems that share a part (BM25, a passage index) index it once; a hybrid's `fit_seconds` is
-the sum of its parts'. Metrics are measured on the test split only; dev is reported beside it.
+the sum of its parts'. Metrics are measured on the test split only; dev is reported beside it,
+and so are dev scenarios joined in pairs and triples (`joined_queries`): long multi-need
+messages made from dev alone, to check a choice made on short dev messages.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ from inhouse.datasets.types import ResponseData, RetrievalData, RetrievalQuery
 from inhouse.errors import ConfigError
 from inhouse.models.embedder import Embedder, load_embedder
 from inhouse.support.retrieve import BM25Retriever, Hits, HybridRetriever, Retriever
-from inhouse.support.retrieve_clean import CleanQueryRetriever
 from inhouse.support.retrieve_dense import DenseRetriever
-from inhouse.support.retrieve_systems import CLEAN_K0, HYBRID_K0
+from inhouse.support.retrieve_systems import HYBRID_K0, NEEDS_K0, NEEDS_TEMPERATURE
 from inhouse.support.retrieve_tune import TuneConfig
 from inhouse.support.suggest import Suggester, hits
 
-RETRIEVAL_SYSTEMS = ("bm25", "dense", "hybrid", "tuned-hybrid", "clean-hybrid")
+RETRIEVAL_SYSTEMS = ("bm25", "dense", "hybrid", "tuned-hybrid", "needs-hybrid")
 RESPONSE_SYSTEMS = ("tfidf-knn", "dense-nearest", "knn-vote10")
 
 
@@ -43,6 +44,30 @@ def retrieval_metrics(
         mrr += next((1.0 / (i + 1) for i, a in enumerate(ids) if a in relevant), 0.0)
     n = max(len(queries), 1)
     return {"recall@10": r10 / n, "recall@20": r20 / n, "mrr": mrr / n}
+
+
+def joined_queries(
+    queries: Sequence[RetrievalQuery], size: int, count: int = 30, seed: int = 0
+) -> list[RetrievalQuery]:
+    """`count` messages, each `size` distinct queries joined by a blank line; relevant merged.
+
+    >>> [q.relevant for q in joined_queries([RetrievalQuery("a", "x", ["1"]),
+    ...     RetrievalQuery("b", "y", ["2"])], size=2, count=1)]
+    [['1', '2']]
+    """
+    assert 0 < size <= len(queries), "size must be between 1 and the number of queries"
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        picked = [queries[int(j)] for j in rng.choice(len(queries), size, replace=False)]
+        out.append(
+            RetrievalQuery(
+                query_id="+".join(q.query_id for q in picked),
+                text="\n\n".join(q.text for q in picked),
+                relevant=sorted({a for q in picked for a in q.relevant}),
+            )
+        )
+    return out
 
 
 def _timed_search(
@@ -69,11 +94,13 @@ def bench_retrieval(
     embedder: Embedder | None = None,
     tune: TuneConfig | None = None,
     tuned_embedder: Embedder | None = None,
+    joined_dev: bool = True,
 ) -> BenchResult:
     """Index `data.articles` with each system and score it on `data.test` (dev beside it).
 
     `tuned_embedder`: an embedder already fine-tuned on these articles (`retrieve_tune`); the
     tuned hybrid then uses it instead of tuning again, and its `fit_seconds` leave tuning out.
+    `joined_dev`: also score 30 pairs and 30 triples of dev scenarios joined into one message.
     """
     wanted = list(systems or RETRIEVAL_SYSTEMS)
     unknown = [s for s in wanted if s not in RETRIEVAL_SYSTEMS]
@@ -96,13 +123,13 @@ def bench_retrieval(
             return part("bm25", BM25Retriever)
         if name == "dense":
             return part("dense", lambda: DenseRetriever(embedder, chunk=False))
-        if name == "clean-hybrid":
-            sent, t_sent = part(
-                "sent", lambda: DenseRetriever(embedder, chunk=False, sentence_mean=True)
-            )
-            bm25, t_bm25 = part("bm25", BM25Retriever)
-            inner = HybridRetriever([bm25, sent], name=name, k0=CLEAN_K0)
-            return CleanQueryRetriever(inner, name=name, kind="in-house"), t_bm25 + t_sent
+        if name == "needs-hybrid":  # shares the article vectors of `dense`
+            dense, t_dense = part("dense", lambda: DenseRetriever(embedder, chunk=False))
+            bigram, t_bigram = part("bm25-bigram", lambda: BM25Retriever(ngrams=2))
+            assert isinstance(dense, DenseRetriever)
+            needs = dense.reading("needs", NEEDS_TEMPERATURE)
+            hybrid = HybridRetriever([bigram, needs], name=name, k0=NEEDS_K0)
+            return hybrid, t_bigram + t_dense
         tuned = name == "tuned-hybrid"
         cfg = (tune or TuneConfig()) if tuned and tuned_embedder is None else None
         emb = tuned_embedder if tuned and tuned_embedder is not None else embedder
@@ -113,11 +140,23 @@ def bench_retrieval(
         hybrid = HybridRetriever([bm25, dense], name=name, kind=kind, k0=HYBRID_K0)
         return hybrid, t_bm25 + t_dense
 
+    joined = (
+        {
+            "pairs": joined_queries(data.dev, 2, seed=1),
+            "triples": joined_queries(data.dev, 3, seed=2),
+        }
+        if joined_dev and len(data.dev) >= 3
+        else {}
+    )
     rows = []
     for name in wanted:
         retriever, fit_seconds = system(name)
         results, wall, cpu = _timed_search(retriever, data.test)
         dev = retriever.search([q.text for q in data.dev], k=100) if data.dev else []
+        dev_joined = {
+            label: retrieval_metrics(retriever.search([q.text for q in qs], k=100), qs)
+            for label, qs in joined.items()
+        }
         row = {
             "name": name,
             "kind": retriever.kind,
@@ -126,6 +165,7 @@ def bench_retrieval(
             "latency_ms": _latency(wall),
             "cpu_ms_per_request": round(float(np.mean(cpu)), 2),
             "dev_metrics": retrieval_metrics(dev, data.dev) if data.dev else None,
+            "dev_joined_metrics": dev_joined or None,
         }
         rows.append(SystemResult.model_validate(row))
     return BenchResult(

@@ -24,7 +24,7 @@ import polars as pl
 from inhouse.errors import InhouseError, ModelError
 from inhouse.files import atomic_write_text, current_version, write_version
 from inhouse.models.embedder import Embedder
-from inhouse.support.retrieve_text import split_needs
+from inhouse.support.retrieve_text import terms
 
 Hits = list[tuple[str, float]]
 ARTICLE_COLUMNS = ("article_id", "title", "body")
@@ -108,12 +108,18 @@ def save_retriever(retriever: Retriever, root: Path) -> Path:
 
 
 class BM25Retriever:
-    """Okapi BM25 over title + body (`bm25s`, English stop words removed)."""
+    """Okapi BM25 over title + body (`bm25s`, English stop words removed).
 
-    name = "bm25"
+    With `ngrams=2` adjacent word pairs are terms too, so multi-word product names ("Silver
+    Account", "Business Gold Rewards Card") match as phrases rather than as common words.
+    """
+
     kind = "baseline"
 
-    def __init__(self) -> None:
+    def __init__(self, ngrams: int = 1, name: str | None = None) -> None:
+        assert ngrams in (1, 2), "ngrams is 1 (words) or 2 (words and word pairs)"
+        self.ngrams = ngrams
+        self.name = name or ("bm25" if ngrams == 1 else "bm25-bigram")
         self.articles = pl.DataFrame(schema=dict.fromkeys(ARTICLE_COLUMNS, pl.String))
         self._ids: list[str] = []
         self._model: Any = None
@@ -127,15 +133,14 @@ class BM25Retriever:
             f"{t}\n{b}" for t, b in zip(self.articles["title"], self.articles["body"], strict=True)
         ]
         self._model = bm25s.BM25()
-        self._model.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
+        self._model.index([terms(t, self.ngrams) for t in texts], show_progress=False)
 
     def search(self, queries: Sequence[str], k: int = 10) -> list[Hits]:
-        import bm25s
-
         assert self._model is not None, "index() or load() the retriever before search()"
+        vocab = self._model.vocab_dict
         out: list[Hits] = []
         for q in check_queries(queries):
-            tokens = bm25s.tokenize([q], show_progress=False, return_ids=False)[0]
+            tokens = [t for t in terms(q, self.ngrams) if t in vocab]
             scores = self._model.get_scores(tokens) if tokens else np.zeros(len(self._ids))
             top = np.argsort(-scores, kind="stable")[:k]
             out.append([(self._ids[j], float(scores[j])) for j in top])
@@ -147,13 +152,14 @@ class BM25Retriever:
     def write(self, folder: Path) -> None:
         self._model.save(str(folder / "bm25"), show_progress=False)
         self.articles.write_parquet(folder / "articles.parquet")
-        _write_manifest(folder, self.name, embedder=None)
+        _write_manifest(folder, "bm25", name=self.name, ngrams=self.ngrams, embedder=None)
 
     @classmethod
     def read(cls, folder: Path, embedder: Embedder | None = None) -> BM25Retriever:
         import bm25s
 
-        r = cls()
+        m = read_manifest(folder)
+        r = cls(ngrams=m.get("ngrams", 1), name=m.get("name"))
         r.articles = pl.read_parquet(folder / "articles.parquet")
         r._ids = r.articles["article_id"].to_list()
         r._model = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
@@ -216,75 +222,6 @@ class HybridRetriever:
         return cls(parts, name=m["name"], k0=m["k0"], depth=m["depth"], kind=m["kind"])
 
 
-class NeedsRetriever:
-    """Splits a long message into its needs (sentences), searches each, fuses by RRF.
-
-    The whole message is searched too, weighted `whole_weight`, so one-need questions rank as
-    before.
-    """
-
-    def __init__(
-        self,
-        base: Retriever,
-        name: str | None = None,
-        k0: float = 10.0,
-        whole_weight: float = 1.0,
-        depth: int = 50,
-        kind: str = "in-house",
-    ) -> None:
-        self.base = base
-        self.name = name or f"{base.name}+needs"
-        self.k0, self.whole_weight, self.depth, self.kind = k0, whole_weight, depth, kind
-        self.articles = base.articles
-
-    def index(self, articles: pl.DataFrame) -> None:
-        self.base.index(articles)
-        self.articles = self.base.articles
-
-    def search(self, queries: Sequence[str], k: int = 10) -> list[Hits]:
-        queries = check_queries(queries)
-        needs = [split_needs(q) for q in queries]
-        flat = [q for q, ns in zip(queries, needs, strict=True) for q in [q, *ns]]
-        lists = self.base.search(flat, max(self.depth, k))
-        out, at = [], 0
-        for ns in needs:
-            group = lists[at : at + 1 + len(ns)]
-            at += 1 + len(ns)
-            weights = [self.whole_weight] + [1.0] * len(ns)
-            out.append(rrf(group, self.k0, weights)[:k])
-        return out
-
-    def save(self, path: Path) -> None:
-        save_retriever(self, path)
-
-    def write(self, folder: Path) -> None:
-        (folder / "base").mkdir()
-        self.base.write(folder / "base")
-        self.articles.write_parquet(folder / "articles.parquet")
-        _write_manifest(
-            folder,
-            "needs",
-            name=self.name,
-            kind=self.kind,
-            k0=self.k0,
-            whole_weight=self.whole_weight,
-            depth=self.depth,
-            embedder=_embedder_of(self.base),
-        )
-
-    @classmethod
-    def read(cls, folder: Path, embedder: Embedder | None = None) -> NeedsRetriever:
-        m = read_manifest(folder)
-        return cls(
-            _read(folder / "base", embedder),
-            name=m["name"],
-            k0=m["k0"],
-            whole_weight=m["whole_weight"],
-            depth=m["depth"],
-            kind=m["kind"],
-        )
-
-
 def _embedder_of(r: Any) -> str | None:
     """The embedder name a retriever (or any of its parts) uses, if any."""
     if getattr(r, "embedder", None) is not None:
@@ -296,7 +233,6 @@ def _embedder_of(r: Any) -> str | None:
 
 
 def _read(folder: Path, embedder: Embedder | None) -> Retriever:
-    from inhouse.support.retrieve_clean import CleanQueryRetriever
     from inhouse.support.retrieve_dense import DenseRetriever
 
     system = read_manifest(folder)["system"]
@@ -304,8 +240,6 @@ def _read(folder: Path, embedder: Embedder | None) -> Retriever:
         "bm25": BM25Retriever.read,
         "dense": DenseRetriever.read,
         "hybrid": HybridRetriever.read,
-        "needs": NeedsRetriever.read,
-        "clean": CleanQueryRetriever.read,
     }
     if system not in readers:
         raise InhouseError(f"{folder}/{MANIFEST}: unknown system {system!r}; rebuild the index")

@@ -1,16 +1,18 @@
 """Dense retrieval: article passages embedded into a FAISS inner-product index.
 
-An article scores as its best passage. With `tune`, `index()` first fine-tunes a copy of the
+An article scores as its best passage. A message is read whole, as the mean of its sentence
+vectors, or need by need (`query_mode`). With `tune`, `index()` first fine-tunes a copy of the
 embedder on pseudo-queries from the articles (`retrieve_tune`) and the index keeps that model.
 """
 
 from __future__ import annotations
 
+import copy
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -29,9 +31,20 @@ from inhouse.support.retrieve import (
 from inhouse.support.retrieve_text import Passage, chunk_article, split_needs
 from inhouse.support.retrieve_tune import TuneConfig, fine_tune
 
+QueryMode = Literal["whole", "mean", "needs"]
+QUERY_MODES: tuple[QueryMode, ...] = ("whole", "mean", "needs")
+
 
 class DenseRetriever:
-    """Cosine similarity between a message and article passages (whole articles if not chunked)."""
+    """Cosine similarity between a message and article passages (whole articles if not chunked).
+
+    `query_mode` says how a message is read:
+    - `whole`: one vector for the message (the embedder reads only its first 256 word pieces);
+    - `mean`: the normalised mean of its sentence vectors;
+    - `needs`: each sentence is a need; an article scores the soft maximum over sentences of
+      their similarities, `log(sum(exp(temperature * cos))) / temperature`, so an article that
+      answers one need of a long message ranks high, and one close to several ranks higher.
+    """
 
     def __init__(
         self,
@@ -42,10 +55,13 @@ class DenseRetriever:
         tune: TuneConfig | None = None,
         name: str | None = None,
         kind: str | None = None,
-        sentence_mean: bool = False,
+        query_mode: QueryMode = "whole",
+        temperature: float = 10.0,
     ) -> None:
+        assert query_mode in QUERY_MODES, f"query_mode is one of {QUERY_MODES}"
+        assert temperature > 0, "temperature must be positive"
         self.embedder = embedder
-        self.sentence_mean = sentence_mean
+        self.query_mode, self.temperature = query_mode, temperature
         self.chunk, self.max_words, self.stride, self.tune = chunk, max_words, stride, tune
         self.name = name or ("dense-tuned" if tune else "dense")
         self.kind = kind or ("in-house" if tune else "off-the-shelf")
@@ -88,6 +104,8 @@ class DenseRetriever:
     def search(self, queries: Sequence[str], k: int = 10) -> list[Hits]:
         assert self._index is not None and self.embedder is not None, "index() or load() first"
         queries = check_queries(queries)
+        if self.query_mode == "needs":
+            return [self._top(self._needs_scores(q), k) for q in queries]
         n_articles, n_passages = self.articles.height, len(self.passages)
         k = min(k, n_articles)
         vecs = self._query_vectors(queries)
@@ -108,14 +126,43 @@ class DenseRetriever:
             out.append([(ids[a], s) for a, s in ranked])
         return out
 
+    def _top(self, scores: np.ndarray, k: int) -> Hits:
+        top = np.argsort(-scores, kind="stable")[:k]
+        ids = self.articles["article_id"]
+        return [(ids[int(a)], float(scores[a])) for a in top]
+
+    def _needs_scores(self, query: str) -> np.ndarray:
+        """Soft maximum over the message's sentences of each article's best-passage cosine.
+
+        Exact: every passage is compared with every sentence (a flat index does this anyway);
+        a help center of thousands of articles is a few milliseconds of matrix product.
+        """
+        assert self.embedder is not None and self._index is not None
+        sentences = self.embedder.embed(split_needs(query))
+        passages = self._index.reconstruct_n(0, self._index.ntotal)
+        per_passage = passages @ sentences.T  # passages x sentences
+        per_article = np.full((self.articles.height, len(sentences)), -np.inf, dtype=np.float64)
+        np.maximum.at(per_article, self._owner, per_passage)
+        t = self.temperature
+        top = per_article.max(axis=1, keepdims=True)
+        soft = top[:, 0] + np.log(np.exp(t * (per_article - top)).sum(axis=1)) / t
+        return np.asarray(soft)
+
+    def reading(self, query_mode: QueryMode, temperature: float | None = None) -> DenseRetriever:
+        """This index (shared, not copied) reading messages another way; for bake-offs."""
+        view = copy.copy(self)
+        view.query_mode = query_mode
+        view.temperature = temperature or self.temperature
+        return view
+
     def _query_vectors(self, queries: Sequence[str]) -> np.ndarray:
-        """One unit vector per query; with `sentence_mean`, the mean of its sentences' vectors.
+        """One unit vector per query; in `mean` mode, the mean of its sentences' vectors.
 
         The embedder reads only its first `max_seq_length` word pieces, so a long message
         embedded whole is represented by its opening; averaging sentences keeps every need.
         """
         assert self.embedder is not None
-        if not self.sentence_mean:
+        if self.query_mode == "whole":
             return self.embedder.embed(queries)
         parts = [split_needs(q) for q in queries]
         flat = self.embedder.embed([s for p in parts for s in p])
@@ -157,7 +204,8 @@ class DenseRetriever:
             chunk=self.chunk,
             max_words=self.max_words,
             stride=self.stride,
-            sentence_mean=self.sentence_mean,
+            query_mode=self.query_mode,
+            temperature=self.temperature,
         )
 
     @classmethod
@@ -182,7 +230,8 @@ class DenseRetriever:
             m["stride"],
             name=m["name"],
             kind=m["kind"],
-            sentence_mean=m.get("sentence_mean", False),
+            query_mode=m.get("query_mode", "whole"),
+            temperature=m.get("temperature", 10.0),
         )
         r.articles = pl.read_parquet(folder / "articles.parquet")
         passages = pl.read_parquet(folder / "passages.parquet")

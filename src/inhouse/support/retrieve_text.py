@@ -1,7 +1,9 @@
-"""Text shaping for retrieval: long articles into passages, long messages into their needs.
+"""Text shaping for retrieval: articles into passages, messages into needs, text into terms.
 
 >>> split_needs("My card is lost. Also, how do I raise my limit?")
 ['My card is lost.', 'Also, how do I raise my limit?']
+>>> terms("Close my Silver Account.", ngrams=2)
+['close', 'my', 'silver', 'account', 'close_my', 'my_silver', 'silver_account']
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 _HEADING = re.compile(r"\n(?=#{1,6} )")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 _WORD = re.compile(r"\S+")
+_TERM = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default token pattern
+_PHRASE_BREAK = re.compile(r"[\n.!?;:]+")
 
 
 @dataclass(frozen=True)
@@ -76,34 +80,27 @@ def split_needs(text: str, min_words: int = 3) -> list[str]:
     return out or [text.strip()]
 
 
-# Sentences that speak to a role-player (or about them) rather than state a need. The list was
-# written from the 30 bank-help-center dev scenarios only; a company extends it with its own.
-ROLE_PLAY = (
-    r"playing the role|role of the customer|your character|customer service representative"
-    r"|on the line with|don't dump|do not dump|additional details|never respond as"
-    r"|only mention this|no need to respond|ask for instructions|end the conversation"
-    r"|take your business elsewhere|information you should provide|you have access to a tool"
-    r"|named [a-z]"
-)
+def terms(text: str, ngrams: int = 1, stopwords: frozenset[str] | None = None) -> list[str]:
+    """Lower-cased word terms of `text` with stop words dropped, plus word n-grams up to `ngrams`.
 
-
-def content_sentences(text: str, boilerplate: str = ROLE_PLAY, pii_words: int = 12) -> list[str]:
-    """The sentences of `text` that carry a need: boilerplate and PII-dominated ones dropped.
-
-    A sentence is boilerplate when it matches `boilerplate` (a regex, matched
-    case-insensitively); it is PII-dominated when `inhouse.support.redact` finds
-    something in it and it has fewer than `pii_words` words (a line of verification details).
-    When nothing is left the whole text comes back, so a query is never empty.
+    N-grams join adjacent kept words with `_` and never cross a sentence or line break, so
+    "Silver Account" gives `silver_account` and a product name matches as a phrase. Stop words
+    default to bm25s's English list.
     """
-    from inhouse.support.redact import redact
+    assert ngrams in (1, 2), "ngrams is 1 (words) or 2 (words and word pairs)"
+    if stopwords is None:
+        stopwords = _english_stopwords()
+    out: list[str] = []
+    pairs: list[str] = []
+    for phrase in _PHRASE_BREAK.split(text.lower()):
+        words = [w for w in _TERM.findall(phrase) if w not in stopwords]
+        out.extend(words)
+        if ngrams == 2:
+            pairs.extend(f"{a}_{b}" for a, b in zip(words, words[1:], strict=False))
+    return out + pairs
 
-    role = re.compile(boilerplate, re.IGNORECASE)
-    out = []
-    for sentence in split_needs(text):
-        if role.search(sentence):
-            continue
-        redacted, found = redact(sentence)
-        if found and len(_WORD.findall(redacted)) < pii_words:
-            continue
-        out.append(sentence)
-    return out or [text.strip()]
+
+def _english_stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
