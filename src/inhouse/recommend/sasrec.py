@@ -8,8 +8,6 @@ scoring is cosine(final hidden state, item vector) / temperature, served through
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,8 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from inhouse.recommend.base import Interactions
+from inhouse.recommend.neural import NetRecommender
 from inhouse.recommend.text import TextRecommender
-from inhouse.recommend.vectors import VectorRecommender
 
 
 class SASRecNet(nn.Module):
@@ -88,7 +86,7 @@ def length_batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> 
     return batches
 
 
-class SASRec(VectorRecommender):
+class SASRec(NetRecommender):
     """Text-aware SASRec trained with full softmax over all items."""
 
     name = "sasrec"
@@ -129,7 +127,7 @@ class SASRec(VectorRecommender):
             **params,
         )
         self.net: SASRecNet | None = None
-        self.train_log: list[dict[str, float]] = []
+        self.train_log = []
 
     # ---- model
     def _build(self, text: np.ndarray) -> SASRecNet:
@@ -151,41 +149,22 @@ class SASRec(VectorRecommender):
 
     def _fit(self, data: Interactions) -> None:
         p = self.params
-        if p["threads"]:
-            torch.set_num_threads(int(p["threads"]))
-        torch.manual_seed(int(p["seed"]))
+        self._setup_torch()
         rng = np.random.default_rng(int(p["seed"]))
         net = self._build(self._text_vectors(data))
         self.net = net
         n, max_len = len(data.items), int(p["max_len"])
         seqs = [s[-(max_len + 1) :] for s in data.sequences() if len(s) >= 2]
+        self.train_log = []
         if seqs:
             x = torch.from_numpy(pad_left([s[:-1] for s in seqs], max_len, n))
             y = torch.from_numpy(pad_left([s[1:] for s in seqs], max_len, n))
             lengths = np.array([len(s) - 1 for s in seqs])
-            self._train(net, x, y, lengths, rng)
-        self._refresh_vectors()
+            opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=0.0)
+            temp = float(p["temperature"])
 
-    def _train(
-        self,
-        net: SASRecNet,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        lengths: np.ndarray,
-        rng: np.random.Generator,
-    ) -> None:
-        from rich.progress import Progress
-
-        p = self.params
-        opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=0.0)
-        temp = float(p["temperature"])
-        epochs = int(p["epochs"])
-        self.train_log = []
-        with Progress(transient=True) as progress:
-            task = progress.add_task("training sasrec", total=epochs)
-            for epoch in range(epochs):
-                net.train()
-                start, total, count = time.perf_counter(), 0.0, 0
+            def epoch() -> float:
+                total, count = 0.0, 0
                 for idx in length_batches(lengths, int(p["batch_size"]), rng):
                     steps = int(lengths[idx].max())
                     xb, yb = x[idx, -steps:], y[idx, -steps:]
@@ -199,15 +178,10 @@ class SASRec(VectorRecommender):
                     opt.step()
                     total += loss.item() * int(target.sum())
                     count += int(target.sum())
-                self.train_log.append(
-                    {
-                        "epoch": epoch + 1,
-                        "loss": total / max(count, 1),
-                        "seconds": time.perf_counter() - start,
-                    }
-                )
-                progress.advance(task)
-        net.eval()
+                return total / max(count, 1)
+
+            self._epochs(int(p["epochs"]), epoch)
+        self._refresh_vectors()
 
     def _refresh_vectors(self) -> None:
         assert self.net is not None, "sasrec: no network; fit or load first"
@@ -246,16 +220,3 @@ class SASRec(VectorRecommender):
                 q = F.normalize(hidden[:, -1], dim=-1) / float(self.params["temperature"])
                 out[idx] = q.numpy()
         return out
-
-    # ---- persistence: the network's weights travel as arrays in the version's npz
-    def _state(self) -> dict[str, np.ndarray]:
-        assert self.net is not None, "sasrec: nothing to save; fit first"
-        return {f"net.{k}": v.detach().numpy() for k, v in self.net.state_dict().items()}
-
-    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
-        weights = {k.removeprefix("net."): v for k, v in arrays.items() if k.startswith("net.")}
-        text = weights["text"][:-1]
-        self.net = self._build(text)
-        self.net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-        self.net.eval()
-        self._refresh_vectors()

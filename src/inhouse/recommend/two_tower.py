@@ -7,8 +7,6 @@ every catalog item on every prefix of the training sequences; scores are dot pro
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from inhouse.recommend.base import Interactions
+from inhouse.recommend.neural import NetRecommender
 from inhouse.recommend.text import TextRecommender
-from inhouse.recommend.vectors import VectorRecommender
 
 
 class TwoTowerNet(nn.Module):
@@ -66,7 +64,7 @@ def prefixes(seqs: list[np.ndarray], max_len: int, pad: int) -> tuple[np.ndarray
     return np.stack(xs), np.asarray(ys, np.int64)
 
 
-class TwoTower(VectorRecommender):
+class TwoTower(NetRecommender):
     """Text-aware two-tower model trained in-house on next-item prediction."""
 
     name = "two-tower"
@@ -99,7 +97,7 @@ class TwoTower(VectorRecommender):
             **params,
         )
         self.net: TwoTowerNet | None = None
-        self.train_log: list[dict[str, float]] = []
+        self.train_log = []
 
     def _build(self, text: np.ndarray) -> TwoTowerNet:
         p = self.params
@@ -107,41 +105,28 @@ class TwoTower(VectorRecommender):
         return TwoTowerNet(tensor, int(p["dim"]), int(p["max_len"]), float(p["dropout"]))
 
     def _fit(self, data: Interactions) -> None:
-        from rich.progress import Progress
-
         p = self.params
-        if p["threads"]:
-            torch.set_num_threads(int(p["threads"]))
-        torch.manual_seed(int(p["seed"]))
+        self._setup_torch()
         text = TextRecommender(embedder=p["embedder"]).embed_items(data.catalog)
         net = self._build(text)
         self.net = net
         xs, ys = prefixes(data.sequences(), int(p["max_len"]), len(data.items))
         x, y = torch.from_numpy(xs), torch.from_numpy(ys)
         opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=0.0)
-        size, epochs = int(p["batch_size"]), int(p["epochs"])
-        self.train_log = []
-        net.train()
-        with Progress(transient=True) as progress:
-            task = progress.add_task("training two-tower", total=epochs)
-            for epoch in range(epochs if len(x) else 0):
-                start, total = time.perf_counter(), 0.0
-                for idx in torch.randperm(len(x)).split(size):
-                    items = net.item_vectors()
-                    loss = F.cross_entropy(net.query(x[idx], items) @ items.T, y[idx])
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    total += loss.item() * len(idx)
-                self.train_log.append(
-                    {
-                        "epoch": epoch + 1,
-                        "loss": total / len(x),
-                        "seconds": time.perf_counter() - start,
-                    }
-                )
-                progress.advance(task)
-        net.eval()
+        size = int(p["batch_size"])
+
+        def epoch() -> float:
+            total = 0.0
+            for idx in torch.randperm(len(x)).split(size):
+                items = net.item_vectors()
+                loss = F.cross_entropy(net.query(x[idx], items) @ items.T, y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(idx)
+            return total / len(x)
+
+        self._epochs(int(p["epochs"]) if len(x) else 0, epoch)
         self._refresh_vectors()
 
     def _refresh_vectors(self) -> None:
@@ -162,15 +147,3 @@ class TwoTower(VectorRecommender):
             q = torch.cat([net.query(b, items) for b in torch.from_numpy(x).split(2048)])
         out: np.ndarray = q.numpy()
         return out
-
-    # ---- persistence: the network's weights travel as arrays in the version's npz
-    def _state(self) -> dict[str, np.ndarray]:
-        assert self.net is not None, "two-tower: nothing to save; fit first"
-        return {f"net.{k}": v.detach().numpy() for k, v in self.net.state_dict().items()}
-
-    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
-        weights = {k.removeprefix("net."): v for k, v in arrays.items() if k.startswith("net.")}
-        self.net = self._build(weights["text"][:-1])
-        self.net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-        self.net.eval()
-        self._refresh_vectors()

@@ -1,0 +1,70 @@
+"""What the torch-trained vector systems (two-tower, sasrec) share: an epoch loop with a progress
+bar and a per-epoch log, and the network's weights saved as arrays in the version's npz.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from inhouse.recommend.vectors import VectorRecommender
+
+
+class NetRecommender(VectorRecommender):
+    """A `VectorRecommender` whose vectors come from a torch network `self.net`.
+
+    A subclass builds the network from the catalog-text matrix (`_build`) and sets the item
+    vectors from it (`_refresh_vectors`); fitting calls `_epochs` with one epoch's work.
+    """
+
+    net: nn.Module | None = None
+    train_log: list[dict[str, float]]
+
+    def _build(self, text: np.ndarray) -> nn.Module:
+        """A fresh network over the (n_items, width) catalog-text matrix."""
+        raise NotImplementedError
+
+    def _refresh_vectors(self) -> None:
+        """Set `item_vectors` from the trained network."""
+        raise NotImplementedError
+
+    def _setup_torch(self) -> None:
+        """Thread count and seed from the parameters, before building the network."""
+        if self.params.get("threads"):
+            torch.set_num_threads(int(self.params["threads"]))
+        torch.manual_seed(int(self.params["seed"]))
+
+    def _epochs(self, epochs: int, run_epoch: Callable[[], float]) -> None:
+        """Call `run_epoch()` (returns the epoch's mean loss) `epochs` times, with a progress
+        bar, logging loss and seconds per epoch in `train_log`; leaves the network in eval mode."""
+        from rich.progress import Progress
+
+        assert self.net is not None, f"{self.name}: build the network before training"
+        self.train_log = []
+        with Progress(transient=True) as progress:
+            task = progress.add_task(f"training {self.name}", total=epochs)
+            for epoch in range(epochs):
+                self.net.train()
+                start = time.perf_counter()
+                loss = run_epoch()
+                self.train_log.append(
+                    {"epoch": epoch + 1, "loss": loss, "seconds": time.perf_counter() - start}
+                )
+                progress.advance(task)
+        self.net.eval()
+
+    def _state(self) -> dict[str, np.ndarray]:
+        assert self.net is not None, f"{self.name}: nothing to save; fit first"
+        return {f"net.{k}": v.detach().numpy() for k, v in self.net.state_dict().items()}
+
+    def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
+        weights = {k.removeprefix("net."): v for k, v in arrays.items() if k.startswith("net.")}
+        self.net = self._build(weights["text"][:-1])  # the last text row is the padding item
+        self.net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        self.net.eval()
+        self._refresh_vectors()
