@@ -18,7 +18,11 @@ def index(
     articles: Annotated[Path, typer.Option(help="Help-center articles (CSV, JSONL or Parquet).")],
     out: Annotated[Path, typer.Option(help="Folder to write the index into.")],
     system: Annotated[
-        str, typer.Option(help="bm25, dense, hybrid or tuned-hybrid (fine-tunes the embedder).")
+        str,
+        typer.Option(
+            help="bm25, dense, hybrid, tuned-hybrid (fine-tunes the embedder) or needs-hybrid "
+            "(long multi-need messages: reads them sentence by sentence)."
+        ),
     ] = "hybrid",
     embedder: Annotated[
         Path | None, typer.Option(help="A sentence-transformers folder; default all-MiniLM-L6-v2.")
