@@ -126,7 +126,10 @@ class RouterContract:
         assert conf.dtype == np.float32
         assert np.all((conf >= 0) & (conf <= 1))
 
-    def test_save_load_same_predictions(self, router, embedder, tmp_path: Path):
+    def test_save_load_same_predictions(self, router, embedder, tmp_path: Path, monkeypatch):
+        from inhouse.support import router_serve
+
+        monkeypatch.setattr(router_serve, "PRECISION", "float32")  # int8: test_router_serve
         router.save(tmp_path / "r")
         again = load_router(tmp_path / "r", embedder if self.system != "finetuned" else None)
         texts = [q for q, _ in QUERIES] + OOS_VAL

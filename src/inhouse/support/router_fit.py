@@ -91,10 +91,12 @@ def fit_router_from_tickets(
     start, cpu = time.perf_counter(), time.process_time()
     router: Router = make_router(system, **(config or {}))
     router.fit(train["text"].to_list(), train["intent"].to_list())
-    calibration: dict[str, float] = {}
-    if valid.height:
-        calibration = router.calibrate(valid["text"].to_list(), valid["intent"].to_list())
     router.save(Path(out))
+    calibration: dict[str, float] = {}
+    if valid.height:  # the threshold is set on what is served: the saved router
+        router = load_router(Path(out))
+        calibration = router.calibrate(valid["text"].to_list(), valid["intent"].to_list())
+        router.save(Path(out))
     return FitReport(
         system=system,
         n_train=train.height,
