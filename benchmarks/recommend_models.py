@@ -1,8 +1,9 @@
-"""In-house recommenders (two-tower, blend; sasrec, text-tuned on request) against the baselines.
+"""Every recommender on one dataset, in one run: baselines, off-the-shelf, in-house, blend.
 
-Baselines are tuned on validation with the bench's grids. Every system is fitted once on
-`train_events` (validation scores: blend weights and reported validation metrics) and once on
-train + valid, then scored on the test rows exactly once. The blend re-uses those fits.
+Systems with a grid (baselines, ease, als) are tuned on validation with the bench's grids; the
+neural ones run with their defaults. Every system is fitted once on `train_events` (validation
+metrics, and the validation scores the blend weights are learned from) and once on train +
+valid, then scored on the test rows exactly once. The blend re-uses those fits.
 
     INHOUSE_DATA_DIR=../shared/datasets python benchmarks/recommend_models.py \
         --dataset amazon-scientific --out results/recommend-models-amazon-scientific.json
@@ -31,9 +32,9 @@ from inhouse.recommend.blend import Blend, learn_weights
 from inhouse.recommend.metrics import METRICS, evaluate
 from inhouse.recommend.registry import make
 
-BASELINES = ["popularity", "cooc", "offshelf-text"]
-IN_HOUSE: dict[str, dict[str, Any]] = {"two-tower": {}}  # sasrec, text-tuned: via --in-house
-BLEND_OF = ["cooc", "offshelf-text", "two-tower"]
+TUNED = ["popularity", "recent-popularity", "cooc", "offshelf-text", "als", "ease"]
+IN_HOUSE: dict[str, dict[str, Any]] = {"two-tower": {"seeds": 2}, "sasrec": {}, "text-tuned": {}}
+BLEND_OF = ["cooc", "offshelf-text", "two-tower", "ease"]
 
 
 def timed_fit(name: str, params: dict[str, Any], events: pl.DataFrame, data: RecommendData):
@@ -61,21 +62,22 @@ def run(
     all_events = pl.concat([data.train_events, data.valid_events], how="diagonal_relaxed")
     params: dict[str, dict[str, Any]] = {}
     valid: dict[str, dict[str, float | None]] = {}
-    for name in BASELINES:
+    for name in TUNED:
         params[name], valid[name], _ = tune(name, data)
         console.print(f"{name}: best on valid {params[name]} ndcg@10={valid[name]['ndcg@10']:.4f}")
     params.update(in_house)
 
-    # validation score matrices (fit on train) for the blend weights
+    # validation metrics of the untuned systems and score matrices (fit on train) for the blend
     valid_hist = [c.history for c in data.valid]
     valid_scores: dict[str, np.ndarray] = {}
     fit_valid: dict[str, float] = {}
-    for name in blend_of:
+    for name in dict.fromkeys([*in_house, *blend_of]):
         model, wall, cpu = timed_fit(name, params[name], data.train_events, data)
         if name not in valid:
             valid[name] = evaluate(model, data.valid)
         fit_valid[name] = wall
-        valid_scores[name] = model.score(valid_hist)
+        if name in blend_of:
+            valid_scores[name] = model.score(valid_hist)
         console.print(f"{name}: valid ndcg@10={valid[name]['ndcg@10']:.4f} (fit {wall:.0f} s)")
     ref = make("popularity")
     ref.fit(data.train_events, data.catalog)
@@ -93,7 +95,7 @@ def run(
     # re-fit on train + valid, score test once
     rows: list[SystemResult] = []
     fitted: dict[str, BaseRecommender] = {}
-    for name in dict.fromkeys(BASELINES + list(in_house)):
+    for name in dict.fromkeys(TUNED + list(in_house)):
         model, wall, cpu = timed_fit(name, params[name], all_events, data)
         fitted[name] = model
         test = evaluate(model, data.test)

@@ -1,8 +1,10 @@
 """Two-tower text adapter: the shared suite on the checkerboard, plus its training pairs."""
 
 import numpy as np
+import pytest
 import torch
 
+from inhouse.errors import ConfigError
 from inhouse.recommend.base import BaseRecommender
 from inhouse.recommend.registry import make
 from inhouse.recommend.two_tower import TwoTowerNet, prefixes
@@ -62,3 +64,25 @@ def test_training_lowers_the_loss() -> None:
     model.fit(cb.events(), cb.catalog())
     log = model.train_log  # type: ignore[attr-defined]
     assert len(log) == TINY["epochs"] and log[-1]["loss"] < log[0]["loss"]
+
+
+def test_seed_ensemble_sums_the_towers_scores() -> None:
+    model = make("two-tower", **(TINY | {"seeds": 2, "epochs": 5}))
+    model.fit(cb.events(), cb.catalog())
+    ens = model.net  # type: ignore[attr-defined]
+    dim = TINY["dim"]
+    assert model.item_vectors.shape[1] == 2 * dim  # type: ignore[attr-defined]
+    history = [["a0", "a1"]]
+    encoded = [model.items.encode(history[0])[0]]
+    x = torch.tensor([[ens.n_items, ens.n_items, *encoded[0]]])
+    with torch.no_grad():
+        parts = [n.query(x, n.item_vectors()) @ n.item_vectors().T for n in ens.nets()]
+    expected = (parts[0] + parts[1]).numpy()[0]
+    assert np.allclose(model.score(history)[0], expected, atol=1e-4)
+    assert len(model.train_log) == 10  # type: ignore[attr-defined]  # 5 epochs per tower
+    assert not torch.allclose(parts[0], parts[1])  # different seeds, different towers
+
+
+def test_seeds_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="seeds=0"):
+        make("two-tower", seeds=0)

@@ -39,15 +39,15 @@ class NetRecommender(VectorRecommender):
             torch.set_num_threads(int(self.params["threads"]))
         torch.manual_seed(int(self.params["seed"]))
 
-    def _epochs(self, epochs: int, run_epoch: Callable[[], float]) -> None:
+    def _epochs(self, epochs: int, run_epoch: Callable[[], float], label: str = "") -> None:
         """Call `run_epoch()` (returns the epoch's mean loss) `epochs` times, with a progress
-        bar, logging loss and seconds per epoch in `train_log`; leaves the network in eval mode."""
+        bar, appending loss and seconds per epoch to `train_log`; leaves the network in eval
+        mode. `label` names the run in the bar (e.g. which of several towers)."""
         from rich.progress import Progress
 
         assert self.net is not None, f"{self.name}: build the network before training"
-        self.train_log = []
         with Progress(transient=True) as progress:
-            task = progress.add_task(f"training {self.name}", total=epochs)
+            task = progress.add_task(f"training {self.name}{label}", total=epochs)
             for epoch in range(epochs):
                 self.net.train()
                 start = time.perf_counter()
@@ -64,7 +64,8 @@ class NetRecommender(VectorRecommender):
 
     def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
         weights = {k.removeprefix("net."): v for k, v in arrays.items() if k.startswith("net.")}
-        self.net = self._build(weights["text"][:-1])  # the last text row is the padding item
+        text = next(v for k, v in weights.items() if k.split(".")[-1] == "text")
+        self.net = self._build(text[:-1])  # the last text row is the padding item
         self.net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
         self.net.eval()
         self._refresh_vectors()

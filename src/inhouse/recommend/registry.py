@@ -21,6 +21,7 @@ SYSTEMS: dict[str, str] = {
     "cooc": "cooc:Cooc",
     "offshelf-text": "text:TextRecommender",
     "als": "als:ALS",
+    "ease": "ease:Ease",
     "sasrec": "sasrec:SASRec",
     "text-tuned": "text_tuned:TextTuned",
     "two-tower": "two_tower:TwoTower",
