@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     extra = json.loads(args.params)
-    in_house = {k: dict(extra.get(k, {})) for k in args.in_house.split(",") if k}
+    in_house = {k: IN_HOUSE.get(k, {}) | extra.get(k, {}) for k in args.in_house.split(",") if k}
     result = run(load(args.dataset), in_house, args.blend_of.split(","))
     write_results(result, args.out)
     table = Table(title=f"{args.dataset} (test, full ranking)")
