@@ -259,7 +259,8 @@ class BaseRecommender:
         """History items that contributed most to `item_id`'s score, largest first.
 
         Default: leave-one-out over the `EXPLAIN_RECENT` most recent distinct history items
-        (how much the score drops without each). Cooc and text systems override it exactly.
+        (how much the score drops without each). Item-graph and text systems override
+        `explain_many` with exact sums.
         """
         if item_id not in self.items:
             raise InhouseError(f"item {item_id!r} is not in the catalog")

@@ -36,13 +36,10 @@ class ItemGraph(BaseRecommender):
             scores = np.pad(scores, ((0, 0), (0, n_items - scores.shape[1])))
         return scores.astype(np.float32)
 
-    def explain(self, history: list[str], item_id: str) -> list[tuple[str, float]]:
-        """Exact: contribution of each history item = its recency weight x M[item, target]."""
-        return self.explain_many(history, [item_id])[0]
-
     def explain_many(
         self, history: list[str], item_ids: list[str]
     ) -> list[list[tuple[str, float]]]:
+        """Exact: contribution of each history item = its recency weight x M[item, target]."""
         known, _ = self.items.encode(history)
         cols = [self.items.index.get(i, -1) for i in item_ids]
         ok = [c for c in cols if 0 <= c < self.matrix.shape[1]]  # cold-start items: no counts

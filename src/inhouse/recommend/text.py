@@ -137,13 +137,10 @@ class TextRecommender(VectorRecommender):
             out[r] = q / max(float(np.linalg.norm(q)), 1e-12)
         return out
 
-    def explain(self, history: list[str], item_id: str) -> list[tuple[str, float]]:
-        """Exact: each history item's weighted cosine with `item_id`, over the query norm."""
-        return self.explain_many(history, [item_id])[0]
-
     def explain_many(
         self, history: list[str], item_ids: list[str]
     ) -> list[list[tuple[str, float]]]:
+        """Exact: each history item's weighted cosine with `item_id`, over the query norm."""
         known, _ = self.items.encode(history)
         cols = [self.items.index.get(i, -1) for i in item_ids]
         if not len(known) or min(cols, default=-1) < 0:
