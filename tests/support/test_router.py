@@ -127,9 +127,8 @@ class RouterContract:
         assert np.all((conf >= 0) & (conf <= 1))
 
     def test_save_load_same_predictions(self, router, embedder, tmp_path: Path, monkeypatch):
-        from inhouse.support import router_serve
-
-        monkeypatch.setattr(router_serve, "PRECISION", "float32")  # int8: test_router_serve
+        if "serve_precision" in getattr(router, "config", {}):  # int8: test_router_serve
+            monkeypatch.setitem(router.config, "serve_precision", "float32")
         router.save(tmp_path / "r")
         again = load_router(tmp_path / "r", embedder if self.system != "finetuned" else None)
         texts = [q for q, _ in QUERIES] + OOS_VAL
@@ -339,3 +338,5 @@ def test_unknown_confidence_is_refused(embedder):
         make_router("logistic", embedder, confidence="min")
     with pytest.raises(InhouseError, match="margin, max"):
         make_router("finetuned", embedder, confidence="min")
+    with pytest.raises(ModelError, match="float32, int8"):
+        make_router("finetuned", embedder, serve_precision="int4")

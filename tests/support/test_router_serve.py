@@ -58,7 +58,7 @@ def _cosines(a, b):
 
 @pytest.mark.parametrize("precision", ["float32", "int8"])
 def test_loaded_router_serves_with_onnxruntime(finetuned, tmp_path, monkeypatch, precision):
-    monkeypatch.setattr(router_serve, "PRECISION", precision)
+    monkeypatch.setitem(finetuned.config, "serve_precision", precision)
     finetuned.save(tmp_path / "r")
     assert (tmp_path / "r" / SERVE_FILE).stat().st_size > 1_000_000
     loaded = load_router(tmp_path / "r")

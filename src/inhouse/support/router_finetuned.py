@@ -6,7 +6,9 @@ mean-pooled states, lowest `frozen_layers` blocks fixed (see `router_tune`). The
 SetFit-style `objective="contrastive"` pulls same-intent pairs together with in-batch negatives.
 `frozen_weight` is the share of the frozen view in the averaged probabilities (0 = tuned only).
 `max_seq_length` truncates tickets while tuning; features read up to `MAX_TOKENS` in both views,
-so a loaded router serves both from one graph that runs the shared frozen blocks once.
+so a loaded router serves both from one graph that runs the shared frozen blocks once, by
+default quantised to int8 (`serve_precision`): on Banking77 the two float32 views took 12.3 ms
+of CPU per message (mean, under load) against 6.9 ms in int8, for 0.04 points of accuracy.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from inhouse.support.router import (
     write_router_dir,
 )
 from inhouse.support.router_logistic import LinearHead
-from inhouse.support.router_serve import Views, export_views, serve_views
+from inhouse.support.router_serve import PRECISIONS, Views, export_views, serve_views
 from inhouse.support.router_tune import classify_tune
 
 
@@ -160,6 +162,7 @@ class FinetunedRouter:
         max_in_scope_drop: float = 0.01,
         min_in_scope_accuracy: float | None = None,
         confidence: str = "margin",
+        serve_precision: str = "int8",
         progress: bool = True,
     ) -> None:
         if getattr(embedder, "model", None) is None:
@@ -169,6 +172,10 @@ class FinetunedRouter:
             )
         if objective not in {"classify", "contrastive"}:
             raise ModelError(f"objective {objective!r}: use 'classify' or 'contrastive'")
+        if serve_precision not in PRECISIONS:
+            raise ModelError(
+                f"serve_precision {serve_precision!r}: use one of {', '.join(PRECISIONS)}"
+            )
         self.embedder: Embedder = embedder
         self.base_embedder: Embedder = embedder
         self.config: dict[str, Any] = {
@@ -191,6 +198,7 @@ class FinetunedRouter:
             "max_in_scope_drop": max_in_scope_drop,
             "min_in_scope_accuracy": min_in_scope_accuracy,
             "confidence": check_confidence(confidence),
+            "serve_precision": serve_precision,
         }
         self.progress = progress
         head: dict[str, Any] = {
@@ -306,7 +314,7 @@ class FinetunedRouter:
             if self.config["frozen_weight"] > 0:
                 arrays |= {f"frozen_{k}": v for k, v in self.frozen_head.arrays().items()}
             np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
-            export_views(folder, self.views())
+            export_views(folder, self.views(), self.config["serve_precision"])
             write_meta(
                 folder,
                 {

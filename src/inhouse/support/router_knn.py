@@ -34,6 +34,7 @@ class KnnRouter:
     name = "knn"
     kind: RouterKind = "baseline"
     stores_embedder = False
+    serve_precision = "float32"  # one view runs well within the latency target; exact
 
     def __init__(self, embedder: Embedder, k: int = 10, max_in_scope_drop: float = 0.01) -> None:
         self.embedder = embedder
@@ -93,7 +94,7 @@ class KnnRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", vectors=self.vectors, labels=self.labels)
-            export_views(folder, [(self.embedder, (-1,))])
+            export_views(folder, [(self.embedder, (-1,))], self.serve_precision)
             write_meta(
                 folder,
                 {

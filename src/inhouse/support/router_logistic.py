@@ -140,6 +140,7 @@ class LogisticRouter:
     name = "logistic"
     kind: RouterKind = "in-house"
     stores_embedder = False
+    serve_precision = "float32"  # one view runs well within the latency target; exact
 
     def __init__(
         self,
@@ -190,7 +191,7 @@ class LogisticRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", **self.head.arrays())  # type: ignore[arg-type]
-            export_views(folder, [(self.embedder, self.layers)])
+            export_views(folder, [(self.embedder, self.layers)], self.serve_precision)
             write_meta(folder, self._meta())
 
         write_router_dir(path, write)

@@ -40,6 +40,7 @@ class ZeroShotRouter:
     name = "zero-shot-labels"
     kind: RouterKind = "off-the-shelf"
     stores_embedder = False
+    serve_precision = "float32"  # one view runs well within the latency target; exact
 
     def __init__(
         self,
@@ -91,7 +92,7 @@ class ZeroShotRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", vectors=self.vectors)
-            export_views(folder, [(self.embedder, (-1,))])
+            export_views(folder, [(self.embedder, (-1,))], self.serve_precision)
             write_meta(
                 folder,
                 {
