@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 SERVE_FILE = "features.onnx"
 OPSET = 17
 # Dynamic int8 (per-channel weights) halves the CPU time of one message. Against float32 torch,
-# on Banking77 test: finetuned 93.86 % vs 93.90 %, logistic 93.34 % vs 93.54 %; CLINC150
-# finetuned out-of-scope recall 66.9 % vs 68.5 % (benchmarks/results/support-*.json, 2026-11-25)
+# on Banking77 test: finetuned 93.86 % vs 93.90 %, logistic 93.34 % vs 93.54 % (a bench run with
+# every router in int8, 2026-11-25); CLINC150 finetuned out-of-scope recall 66.9 % vs 68.5 %
+# (benchmarks/results/support-clinc150.json). So only `finetuned`, with two views, uses it.
 PRECISIONS = ("float32", "int8")
 MIN_COSINE = {"float32": 0.99999, "int8": 0.98}  # export vs torch, per sample message and view
 BATCH_SIZE = 64
