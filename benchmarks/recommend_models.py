@@ -28,13 +28,13 @@ from inhouse.datasets import load
 from inhouse.datasets.types import RecommendData
 from inhouse.recommend.base import BaseRecommender
 from inhouse.recommend.bench import tune
-from inhouse.recommend.blend import Blend, learn_weights
+from inhouse.recommend.blend import Blend, learn_weights, standardise
 from inhouse.recommend.metrics import METRICS, evaluate
 from inhouse.recommend.registry import make
 
 TUNED = ["popularity", "recent-popularity", "cooc", "offshelf-text", "als", "ease"]
 IN_HOUSE: dict[str, dict[str, Any]] = {"two-tower": {"seeds": 2}, "sasrec": {}, "text-tuned": {}}
-BLEND_OF = ["cooc", "offshelf-text", "two-tower", "ease"]
+BLEND_OF = ["cooc", "offshelf-text", "two-tower", "ease", "sasrec", "text-tuned"]
 
 
 def timed_fit(name: str, params: dict[str, Any], events: pl.DataFrame, data: RecommendData):
@@ -67,9 +67,18 @@ def run(
         console.print(f"{name}: best on valid {params[name]} ndcg@10={valid[name]['ndcg@10']:.4f}")
     params.update(in_house)
 
-    # validation metrics of the untuned systems and score matrices (fit on train) for the blend
-    valid_hist = [c.history for c in data.valid]
-    valid_scores: dict[str, np.ndarray] = {}
+    # validation metrics of the untuned systems and score matrices (fit on train) for the blend:
+    # rows with a target left once the history is excluded (a basket may have several)
+    ref = make("popularity")
+    ref.fit(data.train_events, data.catalog)
+    seen = [ref.items.encode(c.history)[0] for c in data.valid]
+    wanted = [
+        np.array(sorted({ref.items.index[t] for t in c.targets if t in ref.items} - set(s)))
+        for c, s in zip(data.valid, seen, strict=True)
+    ]
+    keep = [i for i, t in enumerate(wanted) if len(t)]
+    valid_hist = [data.valid[i].history for i in keep]
+    valid_scores: dict[str, np.ndarray] = {}  # standardised, rows of `keep`
     fit_valid: dict[str, float] = {}
     for name in dict.fromkeys([*in_house, *blend_of]):
         model, wall, cpu = timed_fit(name, params[name], data.train_events, data)
@@ -77,20 +86,19 @@ def run(
             valid[name] = evaluate(model, data.valid)
         fit_valid[name] = wall
         if name in blend_of:
-            valid_scores[name] = model.score(valid_hist)
+            valid_scores[name] = standardise(model.score(valid_hist))
         console.print(f"{name}: valid ndcg@10={valid[name]['ndcg@10']:.4f} (fit {wall:.0f} s)")
-    ref = make("popularity")
-    ref.fit(data.train_events, data.catalog)
-    index = ref.items.index
-    keep = [i for i, c in enumerate(data.valid) if c.targets and c.targets[0] in index]
-    seen = [ref.items.encode(data.valid[i].history)[0] for i in keep]
-    targets = np.array([index[data.valid[i].targets[0]] for i in keep])
-    matrices = [valid_scores[n][keep] for n in blend_of]
-    weights, blend_valid = learn_weights(matrices, seen, targets, rounds=2)
+        del model
+    weights, blend_valid = learn_weights(
+        [valid_scores.pop(n) for n in blend_of],
+        [seen[i] for i in keep],
+        [wanted[i] for i in keep],
+        rounds=2,
+        standardised=True,
+    )
     console.print(
         f"blend weights {dict(zip(blend_of, weights, strict=True))} valid {blend_valid:.4f}"
     )
-    del valid_scores
 
     # re-fit on train + valid, score test once
     rows: list[SystemResult] = []

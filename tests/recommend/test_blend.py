@@ -81,3 +81,24 @@ def test_learn_weights_refines_past_the_grid_edge() -> None:
     )
     fine, fine_best = learn_weights([noise, good], seen, targets, grid=(0.0, 1.0))
     assert coarse == [1.0, 1.0] and fine[1] > 1.0 and fine_best > coarse_best
+
+
+def test_validation_ndcg_matches_the_reported_metric_for_baskets() -> None:
+    """The blend's objective is the bench's NDCG@10, for one target or a basket per row."""
+    from inhouse.recommend.blend import ndcg_at_10
+    from inhouse.recommend.metrics import case_metrics
+
+    rng = np.random.default_rng(2)
+    scores = rng.random((50, 30)).astype(np.float32)
+    seen = [rng.choice(30, 3, replace=False) for _ in range(50)]
+    baskets = [np.setdiff1d(rng.choice(30, rng.integers(1, 6), replace=False), s) for s in seen]
+    rows = [(i, b) for i, b in enumerate(baskets) if len(b)]
+    expected = []
+    for i, b in rows:
+        s = scores[i].copy()
+        s[seen[i]] = -np.inf
+        expected.append(case_metrics(np.argsort(-s)[:20].tolist(), set(b.tolist()))["ndcg@10"])
+    got = ndcg_at_10(scores[[i for i, _ in rows]], [seen[i] for i, _ in rows], [b for _, b in rows])
+    assert np.isclose(got, np.mean(expected))
+    single = ndcg_at_10(scores[:2], [seen[0][:0]] * 2, np.array([int(np.argmax(scores[0])), 0]))
+    assert single >= 0.5  # row 0 ranks its target first (gain 1), row 1 adds 0 or more

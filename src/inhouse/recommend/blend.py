@@ -14,8 +14,9 @@ import polars as pl
 
 from inhouse.recommend.base import BaseRecommender, Interactions, prepare
 
-# the best validated blend on amazon-scientific (benchmarks/recommend_models.py): each component
-# with its parameters chosen on validation; weights are re-tuned on a held-out last item at fit
+# the default blend: the systems of the best validated blend on amazon-scientific
+# (benchmarks/recommend_models.py) that fit in minutes, sasrec and text-tuned left out; each with
+# its parameters chosen on validation. Weights are re-tuned on a held-out last item at fit.
 DEFAULT_SYSTEMS: list[dict[str, Any]] = [
     {
         "name": "cooc",
@@ -39,14 +40,29 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     return out
 
 
-def ndcg_at_10(scores: np.ndarray, seen: Sequence[np.ndarray], targets: np.ndarray) -> float:
-    """Mean NDCG@10 of one target per row, `seen` items excluded, ties counted half."""
+def ndcg_at_10(
+    scores: np.ndarray, seen: Sequence[np.ndarray], targets: Sequence[np.ndarray] | np.ndarray
+) -> float:
+    """Mean NDCG@10 over rows, `seen` items excluded, as `metrics.case_metrics` computes it:
+    binary gains, ideal ranking of min(10, |targets|) hits. `targets` holds one item index per
+    row, or an array of them per row (a next basket).
+    """
     s = np.array(scores, dtype=np.float32, copy=True)
     for row, h in enumerate(seen):
         s[row, h] = -np.inf
-    target = s[np.arange(len(targets)), targets][:, None]
-    rank = (s > target).sum(1) + ((s == target).sum(1) - 1) // 2
-    return float(np.mean((rank < 10) / np.log2(rank + 2)))
+    k = min(10, s.shape[1])
+    top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(s, top, axis=1), axis=1, kind="stable")
+    ranked = np.take_along_axis(top, order, axis=1)
+    sets = [np.atleast_1d(t) for t in targets]
+    width = max((len(t) for t in sets), default=1)
+    padded = np.full((len(sets), width), -1, np.int64)
+    for row, t in enumerate(sets):
+        padded[row, : len(t)] = t
+    hits = (ranked[:, :, None] == padded[:, None, :]).any(axis=2)
+    gains = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = np.cumsum(gains)[np.minimum([len(t) for t in sets], k) - 1]
+    return float(np.mean((hits * gains).sum(axis=1) / ideal))
 
 
 def learn_weights(
@@ -57,16 +73,18 @@ def learn_weights(
     rounds: int = 3,
     factors: Sequence[float] = REFINE_FACTORS,
     refine_rounds: int = 8,
+    standardised: bool = False,
 ) -> tuple[list[float], float]:
     """Weights for standardised `matrices` (the first fixed at 1) maximising NDCG@10 of the
     validation `targets`: coordinate search over `grid`, then multiplicative refinement of each
     non-zero weight by `factors` (unbounded, so the search is not cut off at the grid's edge);
-    returns (weights, best validation NDCG@10).
+    returns (weights, best validation NDCG@10). `targets`: as `ndcg_at_10`; `standardised`:
+    the matrices are already `standardise`d (saves a copy of each).
 
     >>> learn_weights([cooc_valid, sasrec_valid], histories, targets)  # doctest: +SKIP
     ([1.0, 2.0], 0.104)
     """
-    z = [standardise(m) for m in matrices]
+    z = list(matrices) if standardised else [standardise(m) for m in matrices]
     weights = [1.0] + [0.0] * (len(z) - 1)
 
     def value(w: Sequence[float]) -> float:
