@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,11 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from inhouse.bench.results import BenchResult, Latency, SystemResult, write_results
+from inhouse.bench.results import BenchResult, SystemResult, write_results
 from inhouse.datasets import load
 from inhouse.datasets.types import RecommendData
 from inhouse.recommend.base import BaseRecommender
-from inhouse.recommend.bench import tune
+from inhouse.recommend.bench import LATENCY_USERS, measure_latency, tune
 from inhouse.recommend.blend import Blend, learn_weights, standardise
 from inhouse.recommend.metrics import METRICS, evaluate
 from inhouse.recommend.registry import make
@@ -44,15 +45,14 @@ def timed_fit(name: str, params: dict[str, Any], events: pl.DataFrame, data: Rec
     return model, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def latency(model: BaseRecommender, data: RecommendData, n: int = 200) -> Latency:
-    """Wall milliseconds of one `recommend` call per test history (k=10)."""
-    times = []
-    for case in data.test[:n]:
-        t = time.perf_counter()
-        model.recommend([case.history], k=10)
-        times.append((time.perf_counter() - t) * 1000)
-    p50, p95, p99 = np.percentile(times, [50, 95, 99])
-    return Latency(p50=float(p50), p95=float(p95), p99=float(p99))
+def latency(model: BaseRecommender, data: RecommendData) -> dict[str, Any]:
+    """`for_user` as served (saved, loaded, explanations on) for the first 1,000 test users:
+    wall-clock and serving-thread CPU milliseconds (the bench's `measure_latency`)."""
+    users = [c.user_id for c in data.test][:LATENCY_USERS]
+    with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
+        model.save(Path(tmp))
+        wall, cpu = measure_latency(Path(tmp), users)
+    return {"latency_ms": wall, "cpu_latency_ms": cpu.model_dump()}
 
 
 def run(
@@ -113,7 +113,7 @@ def run(
                 kind=model.kind,
                 metrics=test,
                 fit_seconds=round(wall, 2),
-                latency_ms=latency(model, data),
+                **latency(model, data),
                 fit_cpu_seconds=round(cpu, 2),
                 parameters=params[name],
                 valid_metrics=valid[name],
@@ -128,7 +128,7 @@ def run(
             kind="in-house",
             metrics=evaluate(blend, data.test),
             fit_seconds=round(sum(r.fit_seconds or 0 for r in rows if r.name in blend_of), 2),
-            latency_ms=latency(blend, data),
+            **latency(blend, data),
             parameters={"systems": blend_of, "weights": weights},
             valid_metrics={"ndcg@10": blend_valid},
             fit_seconds_on_train=fit_valid,

@@ -43,3 +43,30 @@ def test_bench_tunes_on_valid_and_scores_test(monkeypatch: pytest.MonkeyPatch) -
     assert rows["cooc"].model_extra["parameters"] in grid  # type: ignore[index]
     assert rows["cooc"].latency_ms is not None and rows["cooc"].latency_ms.p99 > 0
     assert result.best("baseline") is rows["cooc"]
+
+
+def test_a_blend_row_is_refitted_with_its_systems_own_parameters() -> None:
+    from inhouse.bench.results import BenchResult, SystemResult
+
+    def row(name: str, kind: str, **params: object) -> SystemResult:
+        return SystemResult(name=name, kind=kind, metrics={}, parameters=params)  # type: ignore[arg-type]
+
+    result = BenchResult(
+        workload="recommend",
+        dataset="d",
+        protocol="p",
+        primary_metric="ndcg@10",
+        systems=[
+            row("cooc", "baseline", window=5),
+            row("two-tower", "in-house", seeds=2),
+            row("blend", "in-house", systems=["cooc", "two-tower"], weights=[1.0, 3.0]),
+        ],
+    )
+    assert bench.row_parameters(result, "blend") == {
+        "systems": [
+            {"name": "cooc", "params": {"window": 5}},
+            {"name": "two-tower", "params": {"seeds": 2}},
+        ],
+        "weights": [1.0, 3.0],
+    }
+    assert bench.row_parameters(result, "cooc") == {"window": 5}

@@ -62,6 +62,7 @@ def test_from_fitted_reuses_components() -> None:
     for p in parts:
         p.fit(cb.events(), cb.catalog())
     blend = Blend.from_fitted(parts, [1.0, 0.5])
+    assert blend.history_of("A0") == parts[0].history_of("A0") and blend.history_of("A0")
     h = [["a2"], ["b0", "b1"]]
     expected = standardise(parts[0].score(h)) + 0.5 * standardise(parts[1].score(h))
     assert np.allclose(blend.score(h), expected, atol=1e-5)

@@ -95,6 +95,19 @@ def bench_system(name: str, data: RecommendData, progress: Progress | None = Non
     )
 
 
+def row_parameters(result: BenchResult, name: str) -> dict[str, Any]:
+    """The parameters a row of `result` was fitted with. A blend row naming its systems gets
+    each one's parameters from that system's own row, so re-fitting it gives the same blend."""
+    rows = {r.name: (r.model_extra or {}).get("parameters") or {} for r in result.systems}
+    params = dict(rows[name])
+    if name == "blend" and params.get("systems"):
+        params["systems"] = [
+            s if isinstance(s, dict) else {"name": s, "params": rows.get(s, {})}
+            for s in params["systems"]
+        ]
+    return params
+
+
 def remeasure_latency(data: RecommendData, result: BenchResult, systems: list[str] | None) -> None:
     """Re-fit each row's system with its chosen parameters and measure serving latency again."""
     events = pl.concat([data.train_events, data.valid_events], how="diagonal_relaxed")
@@ -102,7 +115,7 @@ def remeasure_latency(data: RecommendData, result: BenchResult, systems: list[st
     for row in result.systems:
         if systems and row.name not in systems:
             continue
-        model = make(row.name, **(row.model_extra or {}).get("parameters", {}))
+        model = make(row.name, **row_parameters(result, row.name))
         model.fit(events, data.catalog)
         with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
             model.save(Path(tmp))

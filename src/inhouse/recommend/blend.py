@@ -159,6 +159,8 @@ class Blend(BaseRecommender):
         first = components[0]
         blend.components = list(components)
         blend.items, blend.catalog, blend.popularity = first.items, first.catalog, first.popularity
+        blend.histories, blend.data_sha256 = first.histories, first.data_sha256
+        blend.fit_report = first.fit_report
         return blend
 
     def _make(self) -> list[BaseRecommender]:
