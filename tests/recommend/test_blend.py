@@ -103,3 +103,19 @@ def test_validation_ndcg_matches_the_reported_metric_for_baskets() -> None:
     assert np.isclose(got, np.mean(expected))
     single = ndcg_at_10(scores[:2], [seen[0][:0]] * 2, np.array([int(np.argmax(scores[0])), 0]))
     assert single >= 0.5  # row 0 ranks its target first (gain 1), row 1 adds 0 or more
+
+
+def test_explanations_add_up_to_the_blend_score() -> None:
+    """Cooc and text split their scores exactly, so the blend's explanation of two items
+    differs by exactly their blend-score difference (the per-row mean cancels)."""
+    parts = [make("cooc"), make("offshelf-text")]
+    for p in parts:
+        p.fit(cb.events(), cb.catalog())
+    blend = Blend.from_fitted(parts, [1.0, 0.5])
+    history = ["a0", "a1", "b2"]
+    row = blend.score([history])[0]
+    first, second = blend.explain_many(history, ["a2", "b3"])
+    got = sum(v for _, v in first) - sum(v for _, v in second)
+    want = row[blend.items.index["a2"]] - row[blend.items.index["b3"]]
+    assert np.isclose(got, want, atol=1e-4)
+    assert first[0][0] in {"a0", "a1"}  # a2 is explained by the group-A items

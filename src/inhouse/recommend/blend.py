@@ -209,6 +209,24 @@ class Blend(BaseRecommender):
                 total += np.float32(w) * standardise(c.score(ids))
         return total
 
+    def explain_many(
+        self, history: list[str], item_ids: list[str]
+    ) -> list[list[tuple[str, float]]]:
+        """Exact shares of the components that split their score over history items (cooc,
+        ease, off-the-shelf text): each one's contributions x weight / its score spread for this
+        history, summed, largest first. Components with no exact split (the neural ones) are
+        left out: leave-one-out would re-score the whole blend once per history item."""
+        totals: list[dict[str, float]] = [{} for _ in item_ids]
+        for w, c in zip(self.weights, self.components, strict=True):
+            if not w or type(c).explain_many is BaseRecommender.explain_many:
+                continue
+            spread = float(np.std(c.score([history])[0]))
+            scale = float(w) / max(spread, 1e-9)
+            for total, pairs in zip(totals, c.explain_many(history, item_ids), strict=True):
+                for item, value in pairs:
+                    total[item] = total.get(item, 0.0) + scale * value
+        return [sorted(t.items(), key=lambda kv: -kv[1]) for t in totals]
+
     def _save_extra(self, folder: Path) -> None:
         for i, c in enumerate(self.components):
             c.save(folder / "components" / f"{i}-{c.name}")
