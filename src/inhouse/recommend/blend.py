@@ -151,6 +151,7 @@ class Blend(BaseRecommender):
         self.components: list[BaseRecommender] = []
         self.weights: list[float] = list(weights) if weights is not None else []
         self.tune_ndcg: float | None = None
+        self._memo: tuple[tuple[str, ...], list[np.ndarray | None]] | None = None
 
     @classmethod
     def from_fitted(cls, components: Sequence[BaseRecommender], weights: list[float]) -> Blend:
@@ -170,6 +171,7 @@ class Blend(BaseRecommender):
 
     def _fit(self, data: Interactions) -> None:
         events = data.events.select("user_id", "item_id", "timestamp")
+        self._memo = None
         if not self.weights:
             self.weights, self.tune_ndcg = self._tune(events, data.catalog)
             self.metrics = {"tune_ndcg@10": self.tune_ndcg}
@@ -200,27 +202,40 @@ class Blend(BaseRecommender):
         matrices = [c.score(histories) for c in components]
         return learn_weights(matrices, seen, targets)
 
+    def _raw(self, ids: list[list[str]]) -> list[np.ndarray | None]:
+        """Each weighted component's scores of `ids` (None where the weight is 0). A lone
+        history is memoised, so serving one user scores it once for ranking and explaining."""
+        key = tuple(ids[0]) if len(ids) == 1 else None
+        if key is not None and self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        pairs = zip(self.weights, self.components, strict=True)
+        raws = [c.score(ids) if w else None for w, c in pairs]
+        if key is not None:
+            self._memo = (key, raws)
+        return raws
+
     def _score(self, histories: list[np.ndarray]) -> np.ndarray:
         assert self.components, "blend: not fitted; call fit() or load()"
-        ids = [self.items.decode(h) for h in histories]
         total = np.zeros((len(histories), len(self.items)), np.float32)
-        for w, c in zip(self.weights, self.components, strict=True):
-            if w:
-                total += np.float32(w) * standardise(c.score(ids))
+        raws = self._raw([self.items.decode(h) for h in histories])
+        for w, raw in zip(self.weights, raws, strict=True):
+            if raw is not None:
+                total += np.float32(w) * standardise(raw)
         return total
 
     def explain_many(
         self, history: list[str], item_ids: list[str]
     ) -> list[list[tuple[str, float]]]:
-        """Exact shares of the components that split their score over history items (cooc,
-        ease, off-the-shelf text): each one's contributions x weight / its score spread for this
-        history, summed, largest first. Components with no exact split (the neural ones) are
-        left out: leave-one-out would re-score the whole blend once per history item."""
+        """Each component's own explanation x its weight / its score spread for this history,
+        summed, largest first: exact for cooc, ease and text (their scores are sums over history
+        items), leave-one-out over their own query for vector models. Components that only have
+        the generic leave-one-out are left out: it would re-score them once per history item."""
         totals: list[dict[str, float]] = [{} for _ in item_ids]
-        for w, c in zip(self.weights, self.components, strict=True):
-            if not w or type(c).explain_many is BaseRecommender.explain_many:
+        raws = self._raw([self.items.decode(self.items.encode(history)[0])])
+        for w, c, raw in zip(self.weights, self.components, raws, strict=True):
+            if raw is None or type(c).explain_many is BaseRecommender.explain_many:
                 continue
-            spread = float(np.std(c.score([history])[0]))
+            spread = float(np.std(raw[0]))
             scale = float(w) / max(spread, 1e-9)
             for total, pairs in zip(totals, c.explain_many(history, item_ids), strict=True):
                 for item, value in pairs:

@@ -45,9 +45,9 @@ class TwoTowerNet(nn.Module):
 
     def query(self, x: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """(batch, dim) queries for left-padded histories `x` (batch, max_len)."""
-        padded = torch.cat([items, torch.zeros(1, items.shape[1])])
-        h = self.drop(padded[x])
-        logits = self.position[-x.shape[1] :].expand_as(x).masked_fill(x == self.n_items, -1e9)
+        pad = x == self.n_items  # padding positions look up a zero vector
+        h = self.drop(items[x.clamp(max=self.n_items - 1)] * (~pad)[..., None])
+        logits = self.position[-x.shape[1] :].expand_as(x).masked_fill(pad, -1e9)
         q = (torch.softmax(logits, -1)[..., None] * h).sum(1)
         q = q + self.mix(q)
         out: torch.Tensor = q + self.out(self.drop(q))
@@ -166,8 +166,7 @@ class TwoTower(NetRecommender):
         for row, h in enumerate(histories):
             h = h[-max_len:]
             x[row, max_len - len(h) :] = h
-        ens.eval()
-        parts = []
+        parts = []  # the nets are in eval mode since fit or load
         with torch.no_grad():
             for i, net in enumerate(ens.nets()):
                 items = torch.from_numpy(self.item_vectors[:, i * dim : (i + 1) * dim])
