@@ -206,8 +206,9 @@ class Blend(BaseRecommender):
         """Each weighted component's scores of `ids` (None where the weight is 0). A lone
         history is memoised, so serving one user scores it once for ranking and explaining."""
         key = tuple(ids[0]) if len(ids) == 1 else None
-        if key is not None and self._memo is not None and self._memo[0] == key:
-            return self._memo[1]
+        memo = self._memo  # one read: another serving thread may replace it meanwhile
+        if key is not None and memo is not None and memo[0] == key:
+            return memo[1]
         pairs = zip(self.weights, self.components, strict=True)
         raws = [c.score(ids) if w else None for w, c in pairs]
         if key is not None:
