@@ -19,6 +19,7 @@ from inhouse.recommend.base import Interactions
 from inhouse.recommend.item_graph import ItemGraph
 
 MAX_ITEMS = 30_000  # the inverse is dense: 30k items take 3.6 GB in float32
+ROW_BLOCK = 1024
 
 
 class Ease(ItemGraph):
@@ -54,14 +55,19 @@ class Ease(ItemGraph):
         x.data[:] = 1.0  # presence, not repeat counts
         gram = (x.T @ x).toarray().astype(np.float32)
         gram[np.diag_indices(n)] += np.float32(self.params["lam"])
-        p = np.linalg.inv(gram)
+        b = np.linalg.inv(gram)
         del gram
-        b = -p / np.diag(p)[None, :]
-        del p
+        b /= -np.diag(b).copy()[None, :]  # in place: B = -P / diag(P)
         np.fill_diagonal(b, 0.0)
         k = min(int(self.params["top_k"]), n)
-        top = np.argpartition(-b, k - 1, axis=1)[:, :k]
-        rows = np.repeat(np.arange(n), top.shape[1])
+        # row blocks: a full argpartition would hold an n x n index matrix (0.8 GB at 10k items)
+        top = np.concatenate(
+            [
+                np.argpartition(-b[i : i + ROW_BLOCK], k - 1, axis=1)[:, :k]
+                for i in range(0, n, ROW_BLOCK)
+            ]
+        )
+        rows = np.repeat(np.arange(n), k)
         vals = b[rows, top.ravel()]
         m = sp.csr_matrix((vals, (rows, top.ravel())), shape=(n, n), dtype=np.float32)
         m.eliminate_zeros()
