@@ -25,7 +25,7 @@ DEMO = (("support", "banking77"), ("recommend", "goodbooks-sample"))
 # trained sequential recommenders are left to `inhouse bench` and `benchmarks/`.
 DEMO_SYSTEMS: dict[str, list[str] | None] = {
     "banking77": ["zero-shot-labels", "logistic"],
-    "goodbooks-sample": ["popularity", "cooc", "offshelf-text", "als"],
+    "goodbooks-sample": ["popularity", "cooc", "offshelf-text", "als", "ease"],
 }
 
 
