@@ -7,7 +7,7 @@ import torch
 from inhouse.errors import ConfigError
 from inhouse.recommend.base import BaseRecommender
 from inhouse.recommend.registry import make
-from inhouse.recommend.two_tower import TwoTowerNet, prefixes
+from inhouse.recommend.two_tower import TowerWeights, TwoTowerNet, prefixes
 
 from . import checkerboard as cb
 from .mixin import RecommenderTests
@@ -57,6 +57,17 @@ def test_padding_does_not_change_the_query() -> None:
         padded = net.query(torch.tensor([[5, 5, 1, 2]]), items)  # 5 = padding
         other = net.query(torch.tensor([[3, 3, 1, 2]]), items)
     assert torch.allclose(short, padded, atol=1e-5) and not torch.allclose(short, other)
+
+
+def test_served_numpy_tower_matches_torch() -> None:
+    torch.manual_seed(0)
+    net = TwoTowerNet(torch.randn(6, 8), dim=8, max_len=4, dropout=0.3).eval()
+    with torch.no_grad():
+        vectors = net.item_vectors()
+        x = torch.tensor([[6, 6, 1, 2], [0, 3, 4, 5], [6, 6, 6, 2]])  # 6 = padding
+        expected = net.query(x, vectors).numpy()
+    served = TowerWeights.of(net).query(x.numpy(), vectors.numpy(), n_items=6)
+    assert np.allclose(served, expected, atol=1e-5)
 
 
 def test_training_lowers_the_loss() -> None:

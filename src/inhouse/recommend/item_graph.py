@@ -24,17 +24,23 @@ class ItemGraph(BaseRecommender):
         age = np.arange(len(h) - 1, -1, -1)
         return h, (float(self.params["history_decay"]) ** age).astype(np.float32)
 
+    def _rows(self, history: np.ndarray) -> np.ndarray:
+        """The dense rows M[item, :] of `history`'s items, (len(history), n_items): read
+        straight from the CSR arrays (scipy's per-call overhead was most of a request)."""
+        m, n_items = self.matrix, len(self.items)
+        out = np.zeros((len(history), n_items), np.float32)
+        for row, item in enumerate(history.tolist()):
+            if item < m.shape[0]:  # items added after fit have no row
+                lo, hi = m.indptr[item], m.indptr[item + 1]
+                out[row, m.indices[lo:hi]] = m.data[lo:hi]
+        return out
+
     def _score(self, histories: list[np.ndarray]) -> np.ndarray:
-        n_items = len(self.items)
-        parts = [self._weights(h) for h in histories]
-        rows = np.repeat(np.arange(len(parts)), [len(h) for h, _ in parts])
-        cols = np.concatenate([h for h, _ in parts])
-        vals = np.concatenate([w for _, w in parts])
-        q = sp.csr_matrix((vals, (rows, cols)), shape=(len(parts), self.matrix.shape[0]))
-        scores = (q @ self.matrix).toarray()
-        if scores.shape[1] < n_items:  # cold-start items added after fit have no co-occurrence
-            scores = np.pad(scores, ((0, 0), (0, n_items - scores.shape[1])))
-        return scores.astype(np.float32)
+        out = np.empty((len(histories), len(self.items)), np.float32)
+        for row, history in enumerate(histories):
+            h, w = self._weights(history)
+            out[row] = w @ self._rows(h)
+        return out
 
     def explain_many(
         self, history: list[str], item_ids: list[str]
@@ -42,11 +48,11 @@ class ItemGraph(BaseRecommender):
         """Exact: contribution of each history item = its recency weight x M[item, target]."""
         known, _ = self.items.encode(history)
         cols = [self.items.index.get(i, -1) for i in item_ids]
-        ok = [c for c in cols if 0 <= c < self.matrix.shape[1]]  # cold-start items: no counts
-        if not len(known) or not ok:
+        if not len(known) or max(cols, default=-1) < 0:
             return [[] for _ in item_ids]
         h, w = self._weights(known)
-        values = self.matrix[h][:, ok].toarray() * w[:, None]  # M[history item, target]
+        ok = [c for c in cols if c >= 0]
+        values = self._rows(h)[:, ok] * w[:, None]  # M[history item, target]
         found = dict(zip(ok, contributions(self.items, h, values), strict=True))
         return [found.get(c, []) for c in cols]
 
