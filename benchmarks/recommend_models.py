@@ -33,9 +33,19 @@ from inhouse.recommend.blend import Blend, learn_weights, standardise
 from inhouse.recommend.metrics import METRICS, evaluate
 from inhouse.recommend.registry import make
 
-TUNED = ["popularity", "recent-popularity", "cooc", "offshelf-text", "als", "ease"]
+TUNED = ["popularity", "recent-popularity", "cooc", "tfidf", "offshelf-text", "als", "ease"]
 IN_HOUSE: dict[str, dict[str, Any]] = {"two-tower": {"seeds": 2}, "sasrec": {}, "text-tuned": {}}
-BLEND_OF = ["cooc", "offshelf-text", "two-tower", "ease", "sasrec", "text-tuned"]
+BLEND_OF = [
+    "cooc",
+    "offshelf-text",
+    "two-tower",
+    "ease",
+    "sasrec",
+    "text-tuned",
+    "tfidf",
+    "als",
+    "recent-popularity",
+]
 
 
 def timed_fit(name: str, params: dict[str, Any], events: pl.DataFrame, data: RecommendData):
@@ -78,7 +88,7 @@ def run(
     ]
     keep = [i for i, t in enumerate(wanted) if len(t)]
     valid_hist = [data.valid[i].history for i in keep]
-    valid_scores: dict[str, np.ndarray] = {}  # standardised, rows of `keep`
+    valid_scores: dict[str, np.ndarray] = {}  # standardised, float16 (half the memory), `keep` rows
     fit_valid: dict[str, float] = {}
     for name in dict.fromkeys([*in_house, *blend_of]):
         model, wall, cpu = timed_fit(name, params[name], data.train_events, data)
@@ -86,7 +96,7 @@ def run(
             valid[name] = evaluate(model, data.valid)
         fit_valid[name] = wall
         if name in blend_of:
-            valid_scores[name] = standardise(model.score(valid_hist))
+            valid_scores[name] = standardise(model.score(valid_hist)).astype(np.float16)
         console.print(f"{name}: valid ndcg@10={valid[name]['ndcg@10']:.4f} (fit {wall:.0f} s)")
         del model
     weights, blend_valid = learn_weights(

@@ -20,6 +20,7 @@ SYSTEMS: dict[str, str] = {
     "recent-popularity": "popularity:RecentPopularity",
     "cooc": "cooc:Cooc",
     "offshelf-text": "text:TextRecommender",
+    "tfidf": "tfidf:Tfidf",
     "als": "als:ALS",
     "ease": "ease:Ease",
     "sasrec": "sasrec:SASRec",
