@@ -53,3 +53,22 @@ def test_top_k_keeps_the_largest_weights_per_item() -> None:
 def test_bad_parameters_are_refused() -> None:
     with pytest.raises(ConfigError, match="lam=0"):
         make("ease", lam=0)
+
+
+def test_a_history_decay_grid_solves_each_lam_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inhouse.recommend import ease
+
+    monkeypatch.setattr(ease, "_SOLVED", {})
+    solved: list[int] = []
+    solve = ease.Ease._solve
+
+    def counted(self: ease.Ease, data: object) -> object:
+        solved.append(1)
+        return solve(self, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ease.Ease, "_solve", counted)
+    for decay in (0.6, 1.0):
+        make("ease", lam=3.0, history_decay=decay).fit(cb.events(), cb.catalog())
+    assert len(solved) == 1
+    make("ease", lam=4.0).fit(cb.events(), cb.catalog())
+    assert len(solved) == 2

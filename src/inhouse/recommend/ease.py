@@ -20,6 +20,10 @@ from inhouse.recommend.item_graph import ItemGraph
 
 MAX_ITEMS = 30_000  # the inverse is dense: 30k items take 3.6 GB in float32
 ROW_BLOCK = 1024
+# (data sha256, lam, top_k) -> pruned matrix: a validation grid over `history_decay` (a serving
+# weight) re-uses one inverse per `lam`. Pruned matrices are small (n_items x top_k).
+_SOLVED: dict[tuple[str, float, int], sp.csr_matrix] = {}
+_SOLVED_MAX = 8
 
 
 class Ease(ItemGraph):
@@ -51,6 +55,16 @@ class Ease(ItemGraph):
             raise ConfigError(
                 f"ease: {n} items; its dense inverse fits up to {MAX_ITEMS}. Use cooc or als"
             )
+        key = (data.sha256, float(self.params["lam"]), int(self.params["top_k"]))
+        if key not in _SOLVED:
+            if len(_SOLVED) >= _SOLVED_MAX:
+                del _SOLVED[next(iter(_SOLVED))]
+            _SOLVED[key] = self._solve(data)
+        self.matrix = _SOLVED[key]
+
+    def _solve(self, data: Interactions) -> sp.csr_matrix:
+        """The pruned closed-form EASE matrix for `data`."""
+        n = len(data.items)
         x = data.matrix()
         x.data[:] = 1.0  # presence, not repeat counts
         gram = (x.T @ x).toarray().astype(np.float32)
@@ -71,4 +85,4 @@ class Ease(ItemGraph):
         vals = b[rows, top.ravel()]
         m = sp.csr_matrix((vals, (rows, top.ravel())), shape=(n, n), dtype=np.float32)
         m.eliminate_zeros()
-        self.matrix = m
+        return m
