@@ -25,6 +25,7 @@ DEFAULT_SYSTEMS: list[dict[str, Any]] = [
     {"name": "offshelf-text", "params": {"mode": "history", "history_decay": 0.5}},
     {"name": "two-tower", "params": {"seeds": 2}},
     {"name": "ease", "params": {"lam": 50.0, "history_decay": 1.0}},
+    {"name": "tfidf", "params": {"history_decay": 0.7}},
 ]
 WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0)
 # multiplicative steps tried on each non-zero weight after the grid search
