@@ -56,9 +56,12 @@ class SASRecNet(nn.Module):
             w = w + self.proj(self.text)
         return w
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Hidden states (batch, T, dim) for left-padded item sequences, and the item vectors."""
-        items = self.item_vectors()
+    def forward(
+        self, x: torch.Tensor, items: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden states (batch, T, dim) for left-padded item sequences, and the item vectors
+        (`items`, when given, saves recomputing them: serving passes the trained ones)."""
+        items = self.item_vectors() if items is None else items
         steps = x.shape[1]
         h = self.drop(items[x] + self.pos.weight[:steps].flip(0)[None])
         causal = torch.triu(torch.ones(steps, steps, dtype=torch.bool), 1)
@@ -127,6 +130,7 @@ class SASRec(NetRecommender):
             **params,
         )
         self.net: SASRecNet | None = None
+        self._items = torch.zeros(0)  # trained item vectors incl. padding, set with the net
         self.train_log = []
 
     # ---- model
@@ -186,7 +190,8 @@ class SASRec(NetRecommender):
     def _refresh_vectors(self) -> None:
         assert self.net is not None, "sasrec: no network; fit or load first"
         with torch.no_grad():
-            items = F.normalize(self.net.item_vectors()[: self.net.n_items], dim=-1)
+            self._items = self.net.item_vectors()  # with the padding row, for `_query`
+            items = F.normalize(self._items[: self.net.n_items], dim=-1)
         self.set_item_vectors(items.numpy())
 
     # ---- scoring
@@ -216,7 +221,7 @@ class SASRec(NetRecommender):
                 idx = order[start : start + 512]
                 steps = min(max_len, max(len(histories[i]) for i in idx))
                 x = torch.from_numpy(pad_left([histories[i] for i in idx], steps, net.n_items))
-                hidden, _ = net(x)
+                hidden, _ = net(x, self._items)
                 q = F.normalize(hidden[:, -1], dim=-1) / float(self.params["temperature"])
                 out[idx] = q.numpy()
         return out
