@@ -2,7 +2,9 @@
 
 import numpy as np
 import polars as pl
+import pytest
 
+from inhouse.errors import InhouseError
 from inhouse.recommend.blend import Blend, holdout_last, learn_weights, standardise
 from inhouse.recommend.registry import make
 
@@ -119,3 +121,20 @@ def test_explanations_add_up_to_the_blend_score() -> None:
     want = row[blend.items.index["a2"]] - row[blend.items.index["b3"]]
     assert np.isclose(got, want, atol=1e-4)
     assert first[0][0] in {"a0", "a1"}  # a2 is explained by the group-A items
+
+
+def test_components_on_different_catalogs_are_refused() -> None:
+    cooc, text = make("cooc"), make("offshelf-text")
+    cooc.fit(cb.events(), cb.catalog())
+    text.fit(cb.events(), cb.catalog().reverse())  # same items, another order
+    with pytest.raises(InhouseError, match="different catalog"):
+        Blend.from_fitted([cooc, text], [1.0, 1.0])
+
+
+def test_explanations_leave_out_components_that_rerun_a_model() -> None:
+    parts = [make("cooc"), make("als", factors=4, iterations=2)]
+    for p in parts:
+        p.fit(cb.events(), cb.catalog())
+    with_als = Blend.from_fitted(parts, [1.0, 1.0]).explain_many(["a0", "a1"], ["a2", "a3"])
+    cooc_only = Blend.from_fitted(parts, [1.0, 0.0]).explain_many(["a0", "a1"], ["a2", "a3"])
+    assert with_als == cooc_only and with_als[0]

@@ -22,6 +22,7 @@ class ALS(VectorRecommender):
 
     name = "als"
     kind = "in-house"
+    cheap_explanations = False  # leave-one-out re-solves the user's factors per history item
     param_grid = [
         {"factors": f, "regularization": r, "alpha": a}
         for f in (64, 128)

@@ -126,6 +126,9 @@ class BaseRecommender:
 
     name: ClassVar[str] = "base"
     kind: ClassVar[Kind] = "baseline"
+    # whether `explain_many` is cheap next to scoring (exact sums, or a leave-one-out over a
+    # numpy query): a blend explains through such components only
+    cheap_explanations: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = dict(params)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
+from inhouse.errors import InhouseError
 from inhouse.recommend.base import BaseRecommender, Interactions, prepare
 
 # the default blend: the systems of the best validated blend on amazon-scientific
@@ -158,7 +159,7 @@ class Blend(BaseRecommender):
         self.components: list[BaseRecommender] = []
         self.weights: list[float] = list(weights) if weights is not None else []
         self.tune_ndcg: float | None = None
-        self._memo: tuple[tuple[str, ...], list[np.ndarray | None]] | None = None
+        self._memo: tuple[tuple[int, ...], list[np.ndarray | None]] | None = None
 
     @classmethod
     def from_fitted(cls, components: Sequence[BaseRecommender], weights: list[float]) -> Blend:
@@ -169,7 +170,17 @@ class Blend(BaseRecommender):
         blend.items, blend.catalog, blend.popularity = first.items, first.catalog, first.popularity
         blend.histories, blend.data_sha256 = first.histories, first.data_sha256
         blend.fit_report = first.fit_report
+        blend._check_items()
         return blend
+
+    def _check_items(self) -> None:
+        """Every component must index the blend's catalog in the same order (scores add up)."""
+        for c in self.components:
+            if c.items.ids != self.items.ids:
+                raise InhouseError(
+                    f"blend: component {c.name!r} was fitted on a different catalog; "
+                    "fit every component on the same catalog"
+                )
 
     def _make(self) -> list[BaseRecommender]:
         from inhouse.recommend.registry import make
@@ -185,6 +196,7 @@ class Blend(BaseRecommender):
         self.components = self._make()
         for c in self.components:
             c.fit(events, data.catalog)
+        self._check_items()
 
     def _tune(self, events: pl.DataFrame, catalog: pl.DataFrame) -> tuple[list[float], float]:
         """Fit components without each user's last event and tune weights on those events."""
@@ -209,15 +221,16 @@ class Blend(BaseRecommender):
         matrices = [c.score(histories) for c in components]
         return learn_weights(matrices, seen, targets)
 
-    def _raw(self, ids: list[list[str]]) -> list[np.ndarray | None]:
-        """Each weighted component's scores of `ids` (None where the weight is 0). A lone
-        history is memoised, so serving one user scores it once for ranking and explaining."""
-        key = tuple(ids[0]) if len(ids) == 1 else None
+    def _raw(self, histories: list[np.ndarray]) -> list[np.ndarray | None]:
+        """Each weighted component's scores of non-empty encoded `histories` (None where the
+        weight is 0; the components share the blend's item index). A lone history is memoised,
+        so serving one user scores it once for ranking and explaining."""
+        key = tuple(histories[0].tolist()) if len(histories) == 1 else None
         memo = self._memo  # one read: another serving thread may replace it meanwhile
         if key is not None and memo is not None and memo[0] == key:
             return memo[1]
         pairs = zip(self.weights, self.components, strict=True)
-        raws = [c.score(ids) if w else None for w, c in pairs]
+        raws = [c._score(histories) if w else None for w, c in pairs]
         if key is not None:
             self._memo = (key, raws)
         return raws
@@ -225,7 +238,7 @@ class Blend(BaseRecommender):
     def _score(self, histories: list[np.ndarray]) -> np.ndarray:
         assert self.components, "blend: not fitted; call fit() or load()"
         total = np.zeros((len(histories), len(self.items)), np.float32)
-        raws = self._raw([self.items.decode(h) for h in histories])
+        raws = self._raw(histories)
         for w, raw in zip(self.weights, raws, strict=True):
             if raw is not None:
                 total += np.float32(w) * standardise(raw)
@@ -235,13 +248,17 @@ class Blend(BaseRecommender):
         self, history: list[str], item_ids: list[str]
     ) -> list[list[tuple[str, float]]]:
         """Each component's own explanation x its weight / its score spread for this history,
-        summed, largest first: exact for cooc, ease and text (their scores are sums over history
-        items), leave-one-out over their own query for vector models. Components that only have
-        the generic leave-one-out are left out: it would re-score them once per history item."""
+        summed, largest first: exact for cooc, ease, tfidf and text (their scores are sums over
+        history items), leave-one-out over their own numpy query for two-tower and text-tuned.
+        Components whose explanation would re-run a model per history item (`sasrec`, `als`,
+        the generic leave-one-out) are left out, to keep a request to milliseconds."""
         totals: list[dict[str, float]] = [{} for _ in item_ids]
-        raws = self._raw([self.items.decode(self.items.encode(history)[0])])
+        known = self.items.encode(history)[0]
+        if not len(known):
+            return [[] for _ in item_ids]
+        raws = self._raw([known])
         for w, c, raw in zip(self.weights, self.components, raws, strict=True):
-            if raw is None or type(c).explain_many is BaseRecommender.explain_many:
+            if raw is None or not c.cheap_explanations:
                 continue
             spread = float(np.std(raw[0]))
             scale = float(w) / max(spread, 1e-9)
@@ -263,3 +280,4 @@ class Blend(BaseRecommender):
             load_recommender(folder / "components" / f"{i}-{s['name']}")
             for i, s in enumerate(self.params["systems"])
         ]
+        self._check_items()

@@ -16,6 +16,8 @@ from inhouse.recommend.base import BaseRecommender, contributions
 class ItemGraph(BaseRecommender):
     """Score = sum over the newest `max_history` items of `history_decay ** age` x M[item, :]."""
 
+    cheap_explanations = True
+
     matrix: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
 
     def _weights(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

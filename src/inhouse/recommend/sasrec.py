@@ -94,6 +94,7 @@ class SASRec(NetRecommender):
 
     name = "sasrec"
     kind = "in-house"
+    cheap_explanations = False  # leave-one-out re-runs the transformer per history item
     param_grid: ClassVar[list[dict[str, Any]]] = [{}]
 
     def __init__(
@@ -215,8 +216,7 @@ class SASRec(NetRecommender):
         net, max_len = self.net, int(self.params["max_len"])
         out = np.zeros((len(histories), self.item_vectors.shape[1]), np.float32)
         order = np.argsort([len(h) for h in histories], kind="stable")
-        net.eval()
-        with torch.no_grad():
+        with torch.no_grad():  # the net is in eval mode since fit or load
             for start in range(0, len(order), 512):
                 idx = order[start : start + 512]
                 steps = min(max_len, max(len(histories[i]) for i in idx))

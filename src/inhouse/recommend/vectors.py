@@ -17,6 +17,8 @@ from inhouse.recommend.base import EXPLAIN_RECENT, BaseRecommender
 class VectorRecommender(BaseRecommender):
     """Score = query(history) . item_vector; top-k through a FAISS IndexFlatIP."""
 
+    cheap_explanations = True
+
     item_vectors: np.ndarray = np.zeros((0, 0), np.float32)
     _index: faiss.Index | None = None
 
