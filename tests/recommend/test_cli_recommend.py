@@ -72,3 +72,11 @@ def test_bad_requests_exit_2_with_a_message(tmp_path: Path, run) -> None:
     assert result.exit_code == 2 and "no saved recommender" in result.output
     result = run(["recommend", "for-user", str(tmp_path)])
     assert result.exit_code == 2 and "--user" in result.output
+
+
+def test_fit_help_names_every_registered_system(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from inhouse.recommend.registry import SYSTEMS
+
+    monkeypatch.setenv("COLUMNS", "400")
+    out = " ".join(run(["recommend", "fit", "--help"]).output.split())
+    assert all(name in out for name in SYSTEMS), out

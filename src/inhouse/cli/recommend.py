@@ -36,7 +36,11 @@ def fit(
     events: Annotated[Path, typer.Option(help="Events file: user_id, item_id, timestamp.")],
     out: Annotated[Path, typer.Option(help="Model folder; each fit adds a version (v0001, ...).")],
     system: Annotated[
-        str, typer.Option(help="popularity, recent-popularity, cooc, offshelf-text, als, ...")
+        str,
+        typer.Option(
+            help="popularity, recent-popularity, cooc, tfidf, offshelf-text, als, ease, "
+            "two-tower, sasrec, text-tuned, blend"
+        ),
     ] = "cooc",
     param: Annotated[
         list[str] | None, typer.Option(help="Hyper-parameter NAME=VALUE, repeatable.")
