@@ -5,7 +5,7 @@ import torch
 
 from inhouse.recommend.base import BaseRecommender
 from inhouse.recommend.registry import make
-from inhouse.recommend.sasrec import SASRecNet, length_batches, pad_left
+from inhouse.recommend.sasrec import SASRecNet, SASRecWeights, length_batches, pad_left
 
 from . import checkerboard as cb
 from .mixin import RecommenderTests
@@ -67,6 +67,17 @@ def test_padding_does_not_change_the_answer() -> None:
         short = net(torch.tensor([[1, 2]]))[0][:, -1]
         padded = net(torch.tensor([[5, 5, 5, 1, 2]]))[0][:, -1]  # 5 = padding
     assert torch.isfinite(padded).all() and torch.allclose(short, padded, atol=1e-5)
+
+
+def test_served_numpy_transformer_matches_torch() -> None:
+    torch.manual_seed(0)
+    net = SASRecNet(torch.randn(6, 8), dim=8, layers=2, heads=2, dropout=0.3, max_len=5).eval()
+    x = torch.tensor([[6, 6, 1, 2, 3], [0, 1, 2, 3, 4], [6, 6, 6, 6, 5]])  # 6 = padding
+    with torch.no_grad():
+        expected = net(x)[0][:, -1].numpy()
+        items = net.item_vectors().numpy()
+    served = SASRecWeights(net, items).hidden(x.numpy())
+    assert np.allclose(served, expected, atol=1e-5)
 
 
 def test_order_matters_after_training() -> None:

@@ -15,6 +15,14 @@ from torch import nn
 from inhouse.recommend.vectors import VectorRecommender
 
 
+def gelu(x: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU, as `torch.nn.GELU()`, for the numpy serving paths."""
+    from scipy.special import erf
+
+    out: np.ndarray = x * 0.5 * (1.0 + erf(x / np.float32(np.sqrt(2.0))))
+    return out.astype(np.float32, copy=False)
+
+
 class NetRecommender(VectorRecommender):
     """A `VectorRecommender` whose vectors come from a torch network `self.net`.
 

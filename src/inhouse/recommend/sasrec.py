@@ -4,10 +4,15 @@ Each item's vector is a learned projection of its frozen catalog-text embedding 
 embedding (the "text + ID" item encoder of UniSRec-style models), so sparse items start from their
 text. Trained with full softmax cross-entropy over every catalog item at every sequence position;
 scoring is cosine(final hidden state, item vector) / temperature, served through FAISS.
+
+Serving runs the trained transformer in numpy (`SASRecWeights`): for one user that is a few dozen
+small matrix products, where torch's per-call overhead was a millisecond. A test checks it
+against the torch network.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inhouse.recommend.base import Interactions
-from inhouse.recommend.neural import NetRecommender
+from inhouse.recommend.neural import NetRecommender, gelu
 from inhouse.recommend.text import TextRecommender
 
 
@@ -69,6 +74,60 @@ class SASRecNet(nn.Module):
         pad = (x == self.n_items)[:, None, :] & ~torch.eye(steps, dtype=torch.bool)[None]
         mask = (causal[None] | pad).repeat_interleave(self.heads, 0)
         return self.norm(self.encoder(h, mask=mask)), items[: self.n_items]
+
+
+def layer_norm(x: np.ndarray, norm: nn.Module) -> np.ndarray:
+    assert isinstance(norm, nn.LayerNorm)
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    weight, bias = (t.detach().numpy() for t in (norm.weight, norm.bias))
+    out: np.ndarray = (x - mean) / np.sqrt(var + np.float32(norm.eps)) * weight + bias
+    return out
+
+
+@dataclass
+class SASRecWeights:
+    """The trained `SASRecNet` in eval mode, run in numpy for serving."""
+
+    net: SASRecNet
+    items: np.ndarray  # (n_items + 1, dim) item vectors, padding row last
+
+    def hidden(self, x: np.ndarray) -> np.ndarray:
+        """The final hidden state of each left-padded sequence `x` (batch, T): `forward`'s
+        last position."""
+        net, heads = self.net, self.net.heads
+        batch, steps = x.shape
+        h = self.items[x] + net.pos.weight.detach().numpy()[:steps][::-1][None]
+        blocked = np.triu(np.ones((steps, steps), bool), 1)[None] | (
+            (x == net.n_items)[:, None, :] & ~np.eye(steps, dtype=bool)[None]
+        )
+        for layer in net.encoder.layers:
+            assert isinstance(layer, nn.TransformerEncoderLayer)
+            attn = layer.self_attn
+            a = layer_norm(h, layer.norm1)
+            qkv = a @ attn.in_proj_weight.detach().numpy().T + attn.in_proj_bias.detach().numpy()
+            q, k, v = (
+                t.reshape(batch, steps, heads, -1).transpose(0, 2, 1, 3)
+                for t in np.split(qkv, 3, axis=-1)
+            )
+            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(q.shape[-1]))
+            scores = np.where(blocked[:, None], -np.inf, scores)
+            weights = np.exp(scores - scores.max(-1, keepdims=True))
+            weights /= weights.sum(-1, keepdims=True)
+            mixed = (weights @ v).transpose(0, 2, 1, 3).reshape(batch, steps, -1)
+            out_proj = attn.out_proj
+            h = h + mixed @ out_proj.weight.detach().numpy().T + out_proj.bias.detach().numpy()
+            f = layer_norm(h, layer.norm2)
+            f = gelu(
+                f @ layer.linear1.weight.detach().numpy().T + layer.linear1.bias.detach().numpy()
+            )
+            h = (
+                h
+                + f @ layer.linear2.weight.detach().numpy().T
+                + layer.linear2.bias.detach().numpy()
+            )
+        out: np.ndarray = layer_norm(h[:, -1], net.norm).astype(np.float32)
+        return out
 
 
 def pad_left(seqs: list[np.ndarray], length: int, pad: int) -> np.ndarray:
@@ -131,7 +190,7 @@ class SASRec(NetRecommender):
             **params,
         )
         self.net: SASRecNet | None = None
-        self._items = torch.zeros(0)  # trained item vectors incl. padding, set with the net
+        self.serving: SASRecWeights | None = None  # set with the net
         self.train_log = []
 
     # ---- model
@@ -191,9 +250,9 @@ class SASRec(NetRecommender):
     def _refresh_vectors(self) -> None:
         assert self.net is not None, "sasrec: no network; fit or load first"
         with torch.no_grad():
-            self._items = self.net.item_vectors()  # with the padding row, for `_query`
-            items = F.normalize(self._items[: self.net.n_items], dim=-1)
-        self.set_item_vectors(items.numpy())
+            items = self.net.item_vectors()  # with the padding row, for `_query`
+        self.serving = SASRecWeights(self.net, items.numpy())
+        self.set_item_vectors(F.normalize(items[: self.net.n_items], dim=-1).numpy())
 
     # ---- scoring
     def similar_items(self, item_id: str, k: int = 10) -> tuple[list[str], np.ndarray]:
@@ -212,16 +271,14 @@ class SASRec(NetRecommender):
         return self.items.decode(top), sims[top].astype(np.float32)
 
     def _query(self, histories: list[np.ndarray]) -> np.ndarray:
-        assert self.net is not None, "sasrec: not fitted; call fit() or load()"
-        net, max_len = self.net, int(self.params["max_len"])
+        assert self.serving is not None, "sasrec: not fitted; call fit() or load()"
+        pad, max_len = self.serving.net.n_items, int(self.params["max_len"])
         out = np.zeros((len(histories), self.item_vectors.shape[1]), np.float32)
         order = np.argsort([len(h) for h in histories], kind="stable")
-        with torch.no_grad():  # the net is in eval mode since fit or load
-            for start in range(0, len(order), 512):
-                idx = order[start : start + 512]
-                steps = min(max_len, max(len(histories[i]) for i in idx))
-                x = torch.from_numpy(pad_left([histories[i] for i in idx], steps, net.n_items))
-                hidden, _ = net(x, self._items)
-                q = F.normalize(hidden[:, -1], dim=-1) / float(self.params["temperature"])
-                out[idx] = q.numpy()
+        for start in range(0, len(order), 512):
+            idx = order[start : start + 512]
+            steps = min(max_len, max(len(histories[i]) for i in idx))
+            hidden = self.serving.hidden(pad_left([histories[i] for i in idx], steps, pad))
+            norm = np.maximum(np.linalg.norm(hidden, axis=1, keepdims=True), 1e-12)
+            out[idx] = hidden / norm / float(self.params["temperature"])
         return out

@@ -23,7 +23,7 @@ from torch import nn
 
 from inhouse.errors import ConfigError
 from inhouse.recommend.base import Interactions
-from inhouse.recommend.neural import NetRecommender
+from inhouse.recommend.neural import NetRecommender, gelu
 from inhouse.recommend.text import TextRecommender
 
 
@@ -79,17 +79,13 @@ class TowerWeights:
 
     def query(self, x: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
         """`TwoTowerNet.query` in eval mode: (batch, dim) for left-padded `x` (batch, max_len)."""
-        from scipy.special import erf
-
         pad = x == n_items
         logits = np.where(pad, -1e9, self.position[-x.shape[1] :]).astype(np.float32)
         weights = np.exp(logits - logits.max(axis=1, keepdims=True))
         weights /= weights.sum(axis=1, keepdims=True)
         q = np.einsum("bl,bld->bd", weights, items[np.minimum(x, n_items - 1)])
         w1, b1, w2, b2 = self.mix
-        hidden = q @ w1 + b1
-        hidden *= 0.5 * (1.0 + erf(hidden / np.float32(np.sqrt(2.0))))  # exact GELU
-        q = q + hidden @ w2 + b2
+        q = q + gelu(q @ w1 + b1) @ w2 + b2
         out: np.ndarray = q + q @ self.out[0] + self.out[1]
         return out.astype(np.float32, copy=False)
 
