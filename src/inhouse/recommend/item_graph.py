@@ -28,7 +28,7 @@ class ItemGraph(BaseRecommender):
 
     def _rows(self, history: np.ndarray) -> np.ndarray:
         """The dense rows M[item, :] of `history`'s items, (len(history), n_items): read
-        straight from the CSR arrays (scipy's per-call overhead was most of a request)."""
+        straight from the CSR arrays, without scipy's per-call overhead."""
         m, n_items = self.matrix, len(self.items)
         out = np.zeros((len(history), n_items), np.float32)
         for row, item in enumerate(history.tolist()):

@@ -6,8 +6,8 @@ text. Trained with full softmax cross-entropy over every catalog item at every s
 scoring is cosine(final hidden state, item vector) / temperature, served through FAISS.
 
 Serving runs the trained transformer in numpy (`SASRecWeights`): for one user that is a few dozen
-small matrix products, where torch's per-call overhead was a millisecond. A test checks it
-against the torch network.
+small matrix products, which torch's per-call overhead outweighed. A test checks it against
+the torch network.
 """
 
 from __future__ import annotations
@@ -76,13 +76,12 @@ class SASRecNet(nn.Module):
         return self.norm(self.encoder(h, mask=mask)), items[: self.n_items]
 
 
-def layer_norm(x: np.ndarray, norm: nn.Module) -> np.ndarray:
-    assert isinstance(norm, nn.LayerNorm)
+def layer_norm(x: np.ndarray, w: dict[str, np.ndarray], name: str, eps: float) -> np.ndarray:
+    """`nn.LayerNorm` over the last axis with the weights `name`.weight / `name`.bias of `w`."""
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    weight, bias = (t.detach().numpy() for t in (norm.weight, norm.bias))
-    out: np.ndarray = (x - mean) / np.sqrt(var + np.float32(norm.eps)) * weight + bias
-    return out
+    out: np.ndarray = (x - mean) / np.sqrt(var + np.float32(eps)) * w[f"{name}.weight"]
+    return out + w[f"{name}.bias"]
 
 
 @dataclass
@@ -92,20 +91,24 @@ class SASRecWeights:
     net: SASRecNet
     items: np.ndarray  # (n_items + 1, dim) item vectors, padding row last
 
+    def __post_init__(self) -> None:
+        # every weight as a numpy array once, by its state-dict name
+        self.w = {k: v.detach().numpy() for k, v in self.net.state_dict().items()}
+        self.eps = float(self.net.norm.eps)
+
     def hidden(self, x: np.ndarray) -> np.ndarray:
         """The final hidden state of each left-padded sequence `x` (batch, T): `forward`'s
         last position."""
-        net, heads = self.net, self.net.heads
+        w, heads, eps = self.w, self.net.heads, self.eps
         batch, steps = x.shape
-        h = self.items[x] + net.pos.weight.detach().numpy()[:steps][::-1][None]
+        h = self.items[x] + w["pos.weight"][:steps][::-1][None]
         blocked = np.triu(np.ones((steps, steps), bool), 1)[None] | (
-            (x == net.n_items)[:, None, :] & ~np.eye(steps, dtype=bool)[None]
+            (x == self.net.n_items)[:, None, :] & ~np.eye(steps, dtype=bool)[None]
         )
-        for layer in net.encoder.layers:
-            assert isinstance(layer, nn.TransformerEncoderLayer)
-            attn = layer.self_attn
-            a = layer_norm(h, layer.norm1)
-            qkv = a @ attn.in_proj_weight.detach().numpy().T + attn.in_proj_bias.detach().numpy()
+        for i in range(len(self.net.encoder.layers)):
+            at = f"encoder.layers.{i}."
+            a = layer_norm(h, w, at + "norm1", eps)
+            qkv = a @ w[at + "self_attn.in_proj_weight"].T + w[at + "self_attn.in_proj_bias"]
             q, k, v = (
                 t.reshape(batch, steps, heads, -1).transpose(0, 2, 1, 3)
                 for t in np.split(qkv, 3, axis=-1)
@@ -115,18 +118,15 @@ class SASRecWeights:
             weights = np.exp(scores - scores.max(-1, keepdims=True))
             weights /= weights.sum(-1, keepdims=True)
             mixed = (weights @ v).transpose(0, 2, 1, 3).reshape(batch, steps, -1)
-            out_proj = attn.out_proj
-            h = h + mixed @ out_proj.weight.detach().numpy().T + out_proj.bias.detach().numpy()
-            f = layer_norm(h, layer.norm2)
-            f = gelu(
-                f @ layer.linear1.weight.detach().numpy().T + layer.linear1.bias.detach().numpy()
-            )
             h = (
                 h
-                + f @ layer.linear2.weight.detach().numpy().T
-                + layer.linear2.bias.detach().numpy()
+                + mixed @ w[at + "self_attn.out_proj.weight"].T
+                + w[at + "self_attn.out_proj.bias"]
             )
-        out: np.ndarray = layer_norm(h[:, -1], net.norm).astype(np.float32)
+            f = layer_norm(h, w, at + "norm2", eps)
+            f = gelu(f @ w[at + "linear1.weight"].T + w[at + "linear1.bias"])
+            h = h + f @ w[at + "linear2.weight"].T + w[at + "linear2.bias"]
+        out: np.ndarray = layer_norm(h[:, -1], w, "norm", eps).astype(np.float32)
         return out
 
 

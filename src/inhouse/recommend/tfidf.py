@@ -3,7 +3,7 @@
 Items are scikit-learn TF-IDF vectors of their catalog text; M[i, j] is the cosine of items i
 and j, kept for each item's `top_k` nearest. A history scores items like `cooc` does (recency-
 weighted rows, exact explanations). It sees what a sentence embedder blurs: the same brand or
-part number. On amazon-scientific validation it adds 0.0012 NDCG@10 to the blend.
+part number.
 """
 
 from __future__ import annotations
