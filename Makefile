@@ -20,6 +20,7 @@ test: .venv/installed
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/ruff format --check src tests benchmarks
 	.venv/bin/mypy src
+	.venv/bin/lint-imports
 
 lint: .venv/installed
 	.venv/bin/ruff check --fix src tests benchmarks

@@ -14,11 +14,11 @@ import os
 import time
 from pathlib import Path
 
-from inhouse.bench.bakeoff import Bakeoff
-from inhouse.bench.cost import CostBasis
-from inhouse.bench.headline import headline, savings_sentence
-from inhouse.bench.prices import load_prices
-from inhouse.bench.run import run_demo
+from inhouse.bakeoff.cost import CostBasis
+from inhouse.bakeoff.headline import headline, savings_sentence
+from inhouse.bakeoff.prices import load_prices
+from inhouse.bakeoff.run import run_demo
+from inhouse.bakeoff.workloads import Bakeoff
 from inhouse.files import atomic_write_text
 
 

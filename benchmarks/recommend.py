@@ -13,9 +13,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from inhouse.bench.results import read_results, write_results
 from inhouse.datasets import load
-from inhouse.recommend.bench import bench_recommend, remeasure_latency
+from inhouse.eval.results import read_results, write_results
+from inhouse.recommend.evaluate import bench_recommend, remeasure_latency
 from inhouse.recommend.metrics import METRICS
 
 

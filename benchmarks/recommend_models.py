@@ -24,12 +24,12 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from inhouse.bench.results import BenchResult, SystemResult, write_results
 from inhouse.datasets import load
 from inhouse.datasets.types import RecommendData
+from inhouse.eval.results import BenchResult, SystemResult, write_results
 from inhouse.recommend.base import BaseRecommender
-from inhouse.recommend.bench import LATENCY_USERS, measure_latency, tune
 from inhouse.recommend.blend import Blend, learn_weights, standardise
+from inhouse.recommend.evaluate import LATENCY_USERS, measure_latency, tune
 from inhouse.recommend.metrics import METRICS, evaluate
 from inhouse.recommend.registry import make
 

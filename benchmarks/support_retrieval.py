@@ -14,21 +14,17 @@ import argparse
 import time
 from pathlib import Path
 
-from inhouse.bench.results import write_results
 from inhouse.datasets import load
 from inhouse.datasets.types import IntentData, ResponseData, RetrievalData
-from inhouse.support.bench_retrieval import (
-    RESPONSE_SYSTEMS,
-    RETRIEVAL_SYSTEMS,
-    bench_responses,
-    bench_retrieval,
-)
+from inhouse.eval.results import write_results
+from inhouse.support.answer.evaluate import RESPONSE_SYSTEMS, bench_responses
+from inhouse.support.retrieve.evaluate import RETRIEVAL_SYSTEMS, bench_retrieval
 
 
 def calibrate(data: RetrievalData, data_dir: Path | None) -> dict[str, float | str]:
     """The evidence threshold of `ask`, chosen on dev scenarios against CLINC150 val OOS."""
-    from inhouse.support.answer import Answerer, calibrate_min_evidence
-    from inhouse.support.retrieve_systems import make_retriever
+    from inhouse.support.answer.answerer import Answerer, calibrate_min_evidence
+    from inhouse.support.retrieve.registry import make_retriever
 
     clinc = load("clinc150", data_dir)
     assert isinstance(clinc, IntentData) and clinc.oos_label, "clinc150 has an oos label"
@@ -70,7 +66,7 @@ def main() -> None:
     if isinstance(data, RetrievalData):
         tuned = None
         if args.tuned_embedder is not None:
-            from inhouse.models.embedder import load_embedder
+            from inhouse.models.load import load_embedder
 
             tuned = load_embedder(args.tuned_embedder, name="all-MiniLM-L6-v2-tuned")
         result = bench_retrieval(data, systems or RETRIEVAL_SYSTEMS, tuned_embedder=tuned)

@@ -16,10 +16,10 @@ import json
 import time
 from pathlib import Path
 
-from inhouse.bench.results import write_results
 from inhouse.datasets import load
-from inhouse.support.bench_routing import bench_routing
-from inhouse.support.router import SYSTEMS
+from inhouse.eval.results import write_results
+from inhouse.support.route.evaluate import bench_routing
+from inhouse.support.route.registry import SYSTEMS
 
 # CLINC150's target (issue 4) is an operating point: in-scope accuracy of at least 95.5 % on
 # test with as much out-of-scope recall as that allows. The finetuned router's threshold is

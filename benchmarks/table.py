@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from inhouse.bench.results import BenchResult, read_results
+from inhouse.eval.results import BenchResult, read_results
 
 
 def _cell(value: float | None) -> str:

@@ -17,9 +17,8 @@ from inhouse.models.embedder import (
     Fingerprint,
     SentenceTransformerEmbedder,
     default_embedder_path,
-    load_embedder,
-    load_embedder_by_name,
 )
+from inhouse.models.load import load_embedder, load_embedder_by_name
 from inhouse.models.registry import add_model, read_registry
 
 from ._util import write_hf_folder

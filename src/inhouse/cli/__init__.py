@@ -55,8 +55,8 @@ def _register() -> None:
 
 def _redact_logs() -> None:
     """Every log line goes through PII redaction, with the company's own patterns added."""
+    from inhouse.redact import Redactor, install_log_redaction
     from inhouse.settings import get_settings
-    from inhouse.support.redact import Redactor, install_log_redaction
 
     settings = get_settings()
     logging.getLogger("inhouse").setLevel(settings.log_level)

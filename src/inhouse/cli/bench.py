@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from inhouse.bench.results import BenchResult
+from inhouse.eval.results import BenchResult
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -28,9 +28,9 @@ def options(
     prices: Path | None, systems: str | None, models: str | None, volume: int
 ):  # -> Bakeoff (imported lazily so `inhouse --help` stays fast)
     """The bake-off terms from the shared flags."""
-    from inhouse.bench.bakeoff import Bakeoff
-    from inhouse.bench.cost import CostBasis
-    from inhouse.bench.prices import load_prices
+    from inhouse.bakeoff.cost import CostBasis
+    from inhouse.bakeoff.prices import load_prices
+    from inhouse.bakeoff.workloads import Bakeoff
     from inhouse.errors import ConfigError
 
     if volume < 1:
@@ -73,8 +73,8 @@ def summary(result: BenchResult) -> Table:
 
 
 def _bench(workload: str, dataset: str, out: Path, prices, systems, models, volume, data_dir):
-    from inhouse.bench.results import write_results
-    from inhouse.bench.run import bench_dataset
+    from inhouse.bakeoff.run import bench_dataset
+    from inhouse.eval.results import write_results
 
     run = options(prices, systems, models, volume)
     result = bench_dataset(workload, dataset, run, data_dir)

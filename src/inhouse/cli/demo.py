@@ -39,7 +39,7 @@ def bakeoff(
 
     e.g. inhouse bakeoff support --tickets tickets.csv --out ./bakeoff
     """
-    from inhouse.bench.run import run_bakeoff
+    from inhouse.bakeoff.run import run_bakeoff
 
     run = options(prices, systems, api_models, volume)
     results, report = run_bakeoff(
@@ -60,8 +60,8 @@ def demo(
 
     e.g. INHOUSE_DATA_DIR=../shared/datasets inhouse demo --out ./demo-output
     """
-    from inhouse.bench.headline import headline
-    from inhouse.bench.run import run_demo
+    from inhouse.bakeoff.headline import headline
+    from inhouse.bakeoff.run import run_demo
 
     start = time.perf_counter()
     run = options(prices, None, None, volume)

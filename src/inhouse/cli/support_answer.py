@@ -32,7 +32,7 @@ def index(
 
     e.g. inhouse support index --articles articles.jsonl --out ./help-index --system hybrid
     """
-    from inhouse.support.retrieve_systems import build_index
+    from inhouse.support.retrieve.registry import build_index
 
     retriever, folder = build_index(articles, out, system, embedder)
     console.print(
@@ -53,7 +53,7 @@ def ask(
 
     e.g. inhouse support ask ./help-index "my new card has not arrived"
     """
-    from inhouse.support.answer import ask_index
+    from inhouse.support.answer.answerer import ask_index
 
     ans = ask_index(index_dir, question, router_dir=router)
     if as_json:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 console = Console()
-MAX_CHARS = 2000  # equal to inhouse.support.router.MAX_CHARS; a literal keeps --help fast
+MAX_CHARS = 2000  # equal to inhouse.support.route.base.MAX_CHARS; a literal keeps --help fast
 
 
 def fit_router(
@@ -31,7 +31,7 @@ def fit_router(
     e.g. inhouse support fit-router --tickets tickets.csv --out ./router --system finetuned
     """
     from inhouse.errors import InhouseError
-    from inhouse.support.router_fit import fit_router_from_tickets
+    from inhouse.support.route.service import fit_router_from_tickets
 
     allowed = None
     if intents is not None:
@@ -65,7 +65,7 @@ def route(
     e.g. inhouse support route ./router "my card has not arrived"
     """
     from inhouse.errors import InhouseError
-    from inhouse.support.router_fit import route_message
+    from inhouse.support.route.service import route_message
 
     if (text is None) == (file is None):
         raise InhouseError("give the message either as TEXT or with --file, e.g. 'my card is lost'")

@@ -7,9 +7,8 @@ from inhouse.models.embedder import (
     Fingerprint,
     SentenceTransformerEmbedder,
     default_embedder_path,
-    load_embedder,
-    load_embedder_by_name,
 )
+from inhouse.models.load import load_embedder, load_embedder_by_name
 from inhouse.models.registry import (
     RegistryEntry,
     add_model,

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,46 +146,6 @@ class SentenceTransformerEmbedder:
         return tuple(p._version for p in self.model.parameters())
 
 
-def load_embedder(path: Path | None = None, name: str | None = None) -> SentenceTransformerEmbedder:
-    """Load an embedder from a folder, or the embedded default when `path` is None.
-
-    The default's model.safetensors is checked against its pinned sha256 before first use
-    (hashed once, then cached in the registry by file size and mtime); a mismatch is a
-    ModelError naming the file and both hashes.
-    """
-    if path is None:
-        from inhouse.models.registry import ensure_verified
-
-        entry = ensure_verified(DEFAULT_EMBEDDER)
-        return SentenceTransformerEmbedder(
-            entry.path, name=DEFAULT_EMBEDDER, weights_sha256=entry.weights_sha256()
-        )
-    return SentenceTransformerEmbedder(path, name=name)
-
-
-def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder:
-    """Load a registered embedding model by its registry name, checking its weights first.
-
-    >>> emb = load_embedder_by_name("bge-small-en-v1.5")   # after `inhouse models add`
-    """
-    from inhouse.models.registry import ensure_verified, read_registry
-
-    models = read_registry()
-    embedders = sorted(
-        n for n, e in models.items() if e.task == "embedding" and e.format == "hf-folder"
-    )
-    if name not in embedders:
-        why = "is not registered"
-        if name in models:
-            why = "is not a sentence-transformers embedder"
-        raise ModelError(
-            f"{name!r} {why}. Registered embedders: {', '.join(embedders) or 'none'}. "
-            "Register one with `inhouse models add PATH --name NAME`."
-        )
-    entry = ensure_verified(name)
-    return SentenceTransformerEmbedder(entry.path, name=name, weights_sha256=entry.weights_sha256())
-
-
 def _folder_sha256(folder: Path) -> str:
     from inhouse.models.weights import combined_sha256, sha256_files, weight_files
 
@@ -205,3 +167,39 @@ def _state_sha256(model: Any) -> str:
         if flat.numel():
             h.update(flat.view(torch.uint8).numpy())
     return h.hexdigest()
+
+
+class MemoEmbedder:
+    """Remembers every text it embedded, so systems of one bake-off embed each text once."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner, self.name, self.dim = embedder, embedder.name, embedder.dim
+        self._seen: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if new:
+            self._seen.update(zip(new, self.inner.embed(new, batch_size), strict=True))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._seen[t] for t in texts])
+
+
+def embedder_fingerprint(embedder: Embedder) -> str:
+    """sha256 (first 16 hex digits) of the embedder's weights, or of its name when it has none."""
+    cached = getattr(embedder, "_inhouse_fingerprint", None)
+    if isinstance(cached, str):
+        return cached
+    digest = hashlib.sha256()
+    model = getattr(embedder, "model", None)
+    state = getattr(model, "state_dict", None)
+    if callable(state):
+        for key, tensor in sorted(state().items()):
+            digest.update(key.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    else:
+        digest.update(f"{type(embedder).__qualname__}:{embedder.name}:{embedder.dim}".encode())
+    value = digest.hexdigest()[:16]
+    with contextlib.suppress(AttributeError):
+        embedder._inhouse_fingerprint = value  # type: ignore[attr-defined]
+    return value

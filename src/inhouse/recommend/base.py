@@ -313,7 +313,7 @@ class BaseRecommender:
 
     def save(self, path: Path) -> Path:
         """Save into a new version folder `path/vNNNN` and point `path/current` at it (atomic)."""
-        from inhouse.recommend.artifacts import write_version
+        from inhouse.artifacts import write_version
 
         def write(folder: Path) -> None:
             arrays = {f"state_{k}": v for k, v in self._state().items()}
@@ -329,7 +329,7 @@ class BaseRecommender:
     @classmethod
     def load(cls, path: Path) -> Self:
         """Load the current version under `path` (or a version folder itself)."""
-        from inhouse.recommend.artifacts import read_version
+        from inhouse.artifacts import read_version
 
         folder, manifest = read_version(Path(path))
         if manifest.get("system") != cls.name:

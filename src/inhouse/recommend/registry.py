@@ -10,8 +10,8 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from inhouse.artifacts import read_version
 from inhouse.errors import ConfigError
-from inhouse.recommend.artifacts import read_version
 from inhouse.recommend.base import BaseRecommender
 
 # name -> "module:Class" under inhouse.recommend (imported lazily: torch-heavy systems stay cheap)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from inhouse.models.embedder import Embedder, load_embedder
+from inhouse.models.embedder import Embedder
+from inhouse.models.load import load_embedder
 from inhouse.recommend.base import CATALOG_COLUMNS, Interactions, contributions
 from inhouse.recommend.vectors import VectorRecommender
 

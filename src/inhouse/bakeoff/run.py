@@ -1,0 +1,155 @@
+"""Entry points behind `inhouse bench`, `inhouse bakeoff` and `inhouse demo`.
+
+Each loads the data (a named dataset or the company's files), runs the bake-off and writes
+the bench JSON (and, for a bake-off, the HTML report) atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+from inhouse.bakeoff.report import write_report
+from inhouse.bakeoff.workloads import Bakeoff, bakeoff, dataset_fingerprint, files_fingerprint
+from inhouse.errors import ConfigError, DatasetError
+from inhouse.eval.results import BenchResult, write_results
+
+Workload = Literal["support", "recommend"]
+DATASETS: dict[str, tuple[str, ...]] = {
+    "support": ("banking77", "clinc150", "bank-help-center", "bitext-support"),
+    "recommend": ("amazon-scientific", "goodbooks-sample", "goodbooks", "online-retail"),
+}
+DEMO = (("support", "banking77"), ("recommend", "goodbooks-sample"))
+# Fast systems for the demo, so it fits in 20 minutes on 2 cores: the fine-tuned router and the
+# trained sequential recommenders are left to `inhouse bench` and `benchmarks/`.
+DEMO_SYSTEMS: dict[str, list[str] | None] = {
+    "banking77": ["zero-shot-labels", "logistic"],
+    "goodbooks-sample": ["popularity", "cooc", "offshelf-text", "als", "ease"],
+}
+
+
+def _check_workload(workload: str, dataset: str) -> None:
+    if workload not in DATASETS:
+        raise ConfigError(f"unknown workload {workload!r}; use support or recommend")
+    if dataset not in DATASETS[workload]:
+        raise ConfigError(
+            f"--dataset {dataset!r} is not a {workload} dataset; use one of: "
+            f"{', '.join(DATASETS[workload])}"
+        )
+
+
+def bench_dataset(
+    workload: str, dataset: str, run: Bakeoff, data_dir: Path | None = None
+) -> BenchResult:
+    """Bake off every system on a named public dataset (loaded from the data directory)."""
+    from inhouse.datasets import load
+
+    _check_workload(workload, dataset)
+    run.step(f"loading {dataset}")
+    data = load(dataset, data_dir)
+    run.fingerprints.setdefault(f"dataset {dataset}", dataset_fingerprint(dataset, data_dir))
+    return bakeoff(data, run)
+
+
+def bench_company(
+    workload: str,
+    run: Bakeoff,
+    catalog: Path | None = None,
+    events: Path | None = None,
+    tickets: Path | None = None,
+) -> BenchResult:
+    """Bake off on the company's own files (validated before any work starts)."""
+    from inhouse.bakeoff.company import load_events, load_tickets
+
+    if workload == "recommend":
+        if catalog is None or events is None:
+            raise ConfigError("recommend on company data needs both --catalog and --events")
+        data = load_events(catalog, events)
+        run.fingerprints["company data"] = files_fingerprint(
+            {Path(catalog).name: Path(catalog), Path(events).name: Path(events)}
+        )
+        return bakeoff(data, run)
+    if workload == "support":
+        if tickets is None:
+            raise ConfigError("support on company data needs --tickets (with an intent column)")
+        intents = load_tickets(tickets)
+        run.fingerprints["company data"] = files_fingerprint({Path(tickets).name: Path(tickets)})
+        return bakeoff(intents, run)
+    raise ConfigError(f"unknown workload {workload!r}; use support or recommend")
+
+
+def write_bakeoff(results: list[BenchResult], run: Bakeoff, out_dir: Path) -> Path:
+    """`bakeoff.json` and `report.html` into `out_dir`; returns the report's path."""
+    out_dir = Path(out_dir)
+    write_results(results, out_dir / "bakeoff.json")
+    report = out_dir / "report.html"
+    write_report(results, run.prices, report)
+    return report
+
+
+def run_bakeoff(
+    workload: str,
+    out_dir: Path,
+    run: Bakeoff,
+    dataset: str | None = None,
+    data_dir: Path | None = None,
+    catalog: Path | None = None,
+    events: Path | None = None,
+    tickets: Path | None = None,
+) -> tuple[list[BenchResult], Path]:
+    """`inhouse bakeoff`: a named dataset or company files, one report."""
+    company = any(p is not None for p in (catalog, events, tickets))
+    if dataset is not None and company:
+        raise ConfigError(
+            "Can't use --dataset with --catalog/--events/--tickets. Choose one: a public "
+            "dataset or your own files."
+        )
+    if dataset is None and not company:
+        raise ConfigError(
+            f"say what to bake off on: --dataset NAME ({', '.join(DATASETS.get(workload, ()))}) "
+            "or your files (--catalog and --events for recommend, --tickets for support)"
+        )
+    if dataset is not None:
+        result = bench_dataset(workload, dataset, run, data_dir)
+    else:
+        result = bench_company(workload, run, catalog, events, tickets)
+    results = [result]
+    return results, write_bakeoff(results, run, out_dir)
+
+
+def check_demo_data(data_dir: Path | None = None) -> None:
+    """Fail fast, before any work, when the demo's datasets can be neither found nor fetched."""
+    from inhouse.datasets import resolve_dir
+
+    for _, name in DEMO:
+        try:
+            resolve_dir(name, data_dir)
+        except (DatasetError, OSError) as e:
+            raise DatasetError(
+                f"the demo needs the public datasets {' and '.join(n for _, n in DEMO)}, and "
+                f"{name} is not available: {e}\nTo fix: point INHOUSE_DATA_DIR (or --data-dir) "
+                "at a folder holding banking77/ and goodbooks-sample/ (in this repository: "
+                "INHOUSE_DATA_DIR=../shared/datasets make demo), or on a machine with internet "
+                f"access run `inhouse datasets download {name}` and retry."
+            ) from None
+
+
+def run_demo(out_dir: Path, run: Bakeoff, data_dir: Path | None = None) -> list[BenchResult]:
+    """The main job: a support bake-off on Banking77 and a recommend one on goodbooks-sample."""
+    check_demo_data(data_dir)
+    results = []
+    for i, (workload, name) in enumerate(DEMO, 1):
+        start = time.perf_counter()
+        run.step(f"[bold]bake-off {i}/{len(DEMO)}: {workload} on {name}[/]")
+        step = Bakeoff(
+            prices=run.prices,
+            basis=run.basis,
+            systems=DEMO_SYSTEMS.get(name),
+            api_models=run.api_models,
+            console=run.console,
+        )
+        results.append(bench_dataset(workload, name, step, data_dir))
+        report = write_bakeoff(results, run, out_dir)  # a usable report after each workload
+        run.step(f"{workload} on {name} done in {time.perf_counter() - start:.0f} s: {report}")
+    return results

@@ -1,0 +1,186 @@
+"""A bake-off: run a workload's bench systems, cost them, price the API approaches on the same
+test inputs, add published figures, and record the data and model fingerprints.
+
+    >>> result = bakeoff(load("banking77"), Bakeoff(prices=load_prices()))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from inhouse.bakeoff import prompts as P
+from inhouse.bakeoff.api import estimate_rows, published_rows
+from inhouse.bakeoff.cost import CostBasis, fill_costs
+from inhouse.bakeoff.prices import PriceTable
+from inhouse.datasets.types import IntentData, RecommendData, ResponseData, RetrievalData
+from inhouse.eval.results import BenchResult
+from inhouse.models.embedder import Embedder
+from inhouse.models.weights import sha256_file
+
+Data = IntentData | RecommendData | RetrievalData | ResponseData
+MANY_FILES = 12  # above this, a dataset's files are fingerprinted as one combined digest
+
+
+@dataclass
+class Bakeoff:
+    """What a bake-off runs and on what terms."""
+
+    prices: PriceTable
+    """The price table (packaged, with any `--prices` override applied)."""
+    basis: CostBasis = field(default_factory=CostBasis)
+    """Machine and request volume the in-house cost rests on."""
+    systems: list[str] | None = None
+    """In-house / baseline systems to run (None: the workload's defaults)."""
+    api_models: list[str] | None = None
+    """Price-table keys to price the API approach with (None: the table's defaults)."""
+    fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Data and model sha256s to record beside the results."""
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    """Where progress is printed."""
+
+    def step(self, message: str) -> None:
+        self.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False)
+
+
+def files_fingerprint(files: dict[str, Path]) -> dict[str, str]:
+    """name -> sha256 of each file; many files collapse to one digest over the sorted list."""
+    digests = {name: sha256_file(p) for name, p in sorted(files.items())}
+    if len(digests) <= MANY_FILES:
+        return digests
+    combined = hashlib.sha256("".join(f"{n}\0{d}\n" for n, d in digests.items()).encode())
+    return {f"{len(digests)} files (sha256 of 'name NUL sha256' lines)": combined.hexdigest()}
+
+
+def dataset_fingerprint(name: str, data_dir: Path | str | None = None) -> dict[str, str]:
+    """sha256 of each file the dataset's loader reads."""
+    from inhouse.datasets import CATALOGUE, resolve_dir
+
+    folder = resolve_dir(name, data_dir, download=False)
+    return files_fingerprint({p: folder / p for p in CATALOGUE[name].required_paths()})
+
+
+def embedder_fingerprint(embedder: Embedder) -> dict[str, str]:
+    """sha256 of the embedder's weight files (`*.safetensors`), or a note that it has none."""
+    path = getattr(embedder, "path", None)
+    files = sorted(Path(path).rglob("*.safetensors")) if path else []
+    if not files:
+        return {embedder.name: "no weight files on disk"}
+    return {f"{embedder.name}/{f.relative_to(Path(str(path)))}": sha256_file(f) for f in files}
+
+
+def _finish(
+    result: BenchResult, run: Bakeoff, sets: list[P.PromptSet], extra: list[Any]
+) -> BenchResult:
+    metric_names = sorted({m for s in result.systems for m in s.metrics}) or [result.primary_metric]
+    result = fill_costs(result, run.prices, run.basis)
+    rows = list(result.systems)
+    for ps in sets:
+        run.step(f"counting tokens and pricing: {ps.approach} ({len(ps.prompts):,} prompts)")
+        rows += estimate_rows(ps, run.prices, metric_names, run.api_models)
+    rows += extra
+    return result.model_copy(
+        update={
+            "systems": rows,
+            "fingerprints": run.fingerprints,
+            "assumptions": {
+                "machine": run.prices.machines[run.basis.machine].label,
+                "training amortised over (requests)": f"{run.basis.volume:,}",
+                "price files": ", ".join(run.prices.files),
+                "API output tokens": "; ".join(
+                    f"{s.approach}: {s.output_assumption}" for s in sets
+                ),
+            },
+        }
+    )
+
+
+class _SharedPass:
+    """The embedder, read through the routers' memoised forward pass where it exists, so the
+    retrieved-examples prompts reuse the train/test embeddings the routers just computed."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner, self.name, self.dim = embedder, embedder.name, embedder.dim
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        try:
+            from inhouse.models.layers import layer_features
+        except ImportError:
+            return self.inner.embed(texts, batch_size)
+        vecs = layer_features(self.inner, texts, layers=(-1,), batch_size=batch_size)
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+
+
+def bakeoff_intents(data: IntentData, run: Bakeoff, embedder: Embedder) -> BenchResult:
+    """Intent routing: the routers, then zero-shot / few-shot / retrieved-examples prompts."""
+    from inhouse.support.route.evaluate import bench_routing
+
+    run.step(f"routing bench on {data.name}: systems {', '.join(run.systems or ['(all)'])}")
+    result = bench_routing(data, run.systems, embedder=embedder)
+    run.step("building API prompts on the test messages (embedding for 20 retrieved examples)")
+    sets = [
+        P.routing_zero_shot(data),
+        P.routing_few_shot(data),
+        P.routing_retrieved(data, embedder),
+    ]
+    return _finish(result, run, sets, published_rows(data.name, ["accuracy", "macro_f1"]))
+
+
+def bakeoff_recommend(data: RecommendData, run: Bakeoff) -> BenchResult:
+    """Recommendation: the recommenders, then an LLM reranking 20 candidates per user."""
+    from inhouse.recommend.evaluate import bench_recommend
+
+    run.step(f"recommend bench on {data.name}: systems {', '.join(run.systems or ['(all)'])}")
+    result = bench_recommend(data, run.systems)
+    run.step("building rerank prompts from each test user's history")
+    return _finish(result, run, [P.recommend_rerank(data)], published_rows(data.name, []))
+
+
+def bakeoff_retrieval(data: RetrievalData, run: Bakeoff, embedder: Embedder) -> BenchResult:
+    """Help-center retrieval: the retrievers, then question + top-k passages prompts."""
+    from inhouse.support.retrieve.evaluate import bench_retrieval
+
+    run.step(f"retrieval bench on {data.name}")
+    result = bench_retrieval(data, run.systems, embedder=embedder)
+    sets = [P.retrieval_answering(data, embedder)]
+    return _finish(result, run, sets, published_rows(data.name, []))
+
+
+def bakeoff_responses(data: ResponseData, run: Bakeoff, embedder: Embedder) -> BenchResult:
+    """Response suggestion: the suggesters, then question + similar resolved tickets prompts."""
+    from inhouse.support.answer.evaluate import bench_responses
+
+    run.step(f"response-suggestion bench on {data.name}")
+    result = bench_responses(data, run.systems, embedder=embedder)
+    sets = [P.response_suggestion(data, embedder)]
+    return _finish(result, run, sets, published_rows(data.name, []))
+
+
+def bakeoff(data: Data, run: Bakeoff, embedder: Embedder | None = None) -> BenchResult:
+    """Dispatch on the data's type; the embedder (default MiniLM) is loaded once and shared."""
+    if isinstance(data, RecommendData):
+        from inhouse.models.embedder import DEFAULT_EMBEDDER, default_embedder_path
+
+        default = {f.name: f for f in sorted(default_embedder_path().rglob("*.safetensors"))}
+        run.fingerprints.setdefault(
+            "embedder", {f"{DEFAULT_EMBEDDER}/{k}": sha256_file(p) for k, p in default.items()}
+        )
+        return bakeoff_recommend(data, run)
+    if embedder is None:
+        from inhouse.models.load import load_embedder
+
+        embedder = load_embedder()
+    run.fingerprints.setdefault("embedder", embedder_fingerprint(embedder))
+    runners: dict[type, Callable[..., BenchResult]] = {
+        IntentData: bakeoff_intents,
+        RetrievalData: bakeoff_retrieval,
+        ResponseData: bakeoff_responses,
+    }
+    return runners[type(data)](data, run, embedder)

@@ -1,0 +1,49 @@
+"""Load a model by name or path: the embedded default, a registered embedder, or a folder.
+
+>>> emb = load_embedder()                      # all-MiniLM-L6-v2, sha256 checked
+>>> emb = load_embedder_by_name("bge-small-en-v1.5")   # after `inhouse models add`
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inhouse.errors import ModelError
+from inhouse.models.embedder import DEFAULT_EMBEDDER, SentenceTransformerEmbedder
+from inhouse.models.registry import ensure_verified, read_registry
+
+
+def load_embedder(path: Path | None = None, name: str | None = None) -> SentenceTransformerEmbedder:
+    """Load an embedder from a folder, or the embedded default when `path` is None.
+
+    The default's model.safetensors is checked against its pinned sha256 before first use
+    (hashed once, then cached in the registry by file size and mtime); a mismatch is a
+    ModelError naming the file and both hashes.
+    """
+    if path is None:
+        entry = ensure_verified(DEFAULT_EMBEDDER)
+        return SentenceTransformerEmbedder(
+            entry.path, name=DEFAULT_EMBEDDER, weights_sha256=entry.weights_sha256()
+        )
+    return SentenceTransformerEmbedder(path, name=name)
+
+
+def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder:
+    """Load a registered embedding model by its registry name, checking its weights first.
+
+    >>> emb = load_embedder_by_name("bge-small-en-v1.5")   # after `inhouse models add`
+    """
+    models = read_registry()
+    embedders = sorted(
+        n for n, e in models.items() if e.task == "embedding" and e.format == "hf-folder"
+    )
+    if name not in embedders:
+        why = "is not registered"
+        if name in models:
+            why = "is not a sentence-transformers embedder"
+        raise ModelError(
+            f"{name!r} {why}. Registered embedders: {', '.join(embedders) or 'none'}. "
+            "Register one with `inhouse models add PATH --name NAME`."
+        )
+    entry = ensure_verified(name)
+    return SentenceTransformerEmbedder(entry.path, name=name, weights_sha256=entry.weights_sha256())

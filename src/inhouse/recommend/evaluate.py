@@ -1,0 +1,143 @@
+"""The recommend bake-off: every registered system fitted, tuned on validation, scored on test.
+
+>>> result = bench_recommend(load("amazon-scientific"), ["popularity", "cooc"])
+>>> result.best("baseline").metrics["ndcg@10"]
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rich.progress import Progress
+
+from inhouse.datasets.types import RecommendData
+from inhouse.eval.results import BenchResult, Latency, SystemResult
+from inhouse.recommend.metrics import evaluate
+from inhouse.recommend.registry import SYSTEMS, load_recommender, make, param_grid
+from inhouse.recommend.service import for_user
+
+PRIMARY = "ndcg@10"
+LATENCY_USERS = 1000
+
+
+def tune(
+    name: str, data: RecommendData, progress: Progress | None = None
+) -> tuple[dict[str, Any], dict[str, float | None], list[dict[str, Any]]]:
+    """Fit each setting of `name`'s grid on `train_events`, score on `valid`; best by ndcg@10."""
+    grid = param_grid(name)
+    task = progress.add_task(f"{name}: tuning on validation", total=len(grid)) if progress else None
+    tried = []
+    for params in grid:
+        model = make(name, **params)
+        model.fit(data.train_events, data.catalog)
+        tried.append({"params": params, "valid": evaluate(model, data.valid)})
+        if progress and task is not None:
+            progress.advance(task)
+    best = max(tried, key=lambda t: t["valid"][PRIMARY] or 0.0)
+    return best["params"], best["valid"], tried
+
+
+def measure_latency(model_dir: Path, users: list[str], k: int = 10) -> tuple[Latency, Latency]:
+    """Per-request latency of `for_user` (explanations included) after a fresh load: wall-clock
+    and CPU time of the serving thread (the latter is blind to other processes on the machine)."""
+    model = load_recommender(model_dir)
+    for user in users[:20]:  # warm-up (first FAISS search, caches)
+        for_user(model, user, k)
+    wall, cpu = [], []
+    for user in users:
+        t, c = time.perf_counter(), time.thread_time()
+        for_user(model, user, k)
+        cpu.append((time.thread_time() - c) * 1000)
+        wall.append((time.perf_counter() - t) * 1000)
+
+    def pct(values: list[float]) -> Latency:
+        p50, p95, p99 = np.percentile(values, [50, 95, 99])
+        return Latency(p50=float(p50), p95=float(p95), p99=float(p99))
+
+    return pct(wall), pct(cpu)
+
+
+def bench_system(name: str, data: RecommendData, progress: Progress | None = None) -> SystemResult:
+    """Tune on validation, re-fit on train + valid, score on test once, time serving."""
+    params, valid, tried = tune(name, data, progress)
+    model = make(name, **params)
+    start = time.perf_counter()
+    model.fit(
+        pl.concat([data.train_events, data.valid_events], how="diagonal_relaxed"), data.catalog
+    )
+    fit_seconds = time.perf_counter() - start
+    model.metrics = valid
+    test = evaluate(model, data.test)
+    users = [c.user_id for c in data.test][:LATENCY_USERS]
+    with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
+        model.save(Path(tmp))
+        latency, cpu = measure_latency(Path(tmp), users)
+    extra: dict[str, Any] = {
+        "cpu_ms_per_request": round(cpu.p50, 4),
+        "cpu_latency_ms": cpu.model_dump(),
+        "parameters": params,
+        "valid_metrics": valid,
+        "tuning": tried,
+        "fit_report": model.fit_report,
+    }
+    return SystemResult(
+        name=name,
+        kind=model.kind,
+        metrics=test,
+        fit_seconds=round(fit_seconds, 3),
+        latency_ms=latency,
+        **extra,
+    )
+
+
+def row_parameters(result: BenchResult, name: str) -> dict[str, Any]:
+    """The parameters a row of `result` was fitted with. A blend row naming its systems gets
+    each one's parameters from that system's own row, so re-fitting it gives the same blend."""
+    rows = {r.name: (r.model_extra or {}).get("parameters") or {} for r in result.systems}
+    params = dict(rows[name])
+    if name == "blend" and params.get("systems"):
+        params["systems"] = [
+            s if isinstance(s, dict) else {"name": s, "params": rows.get(s, {})}
+            for s in params["systems"]
+        ]
+    return params
+
+
+def remeasure_latency(data: RecommendData, result: BenchResult, systems: list[str] | None) -> None:
+    """Re-fit each row's system with its chosen parameters and measure serving latency again."""
+    events = pl.concat([data.train_events, data.valid_events], how="diagonal_relaxed")
+    users = [c.user_id for c in data.test][:LATENCY_USERS]
+    for row in result.systems:
+        if systems and row.name not in systems:
+            continue
+        model = make(row.name, **row_parameters(result, row.name))
+        model.fit(events, data.catalog)
+        with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
+            model.save(Path(tmp))
+            row.latency_ms, cpu = measure_latency(Path(tmp), users)
+        setattr(row, "cpu_latency_ms", cpu.model_dump())  # noqa: B010 (pydantic extra field)
+        setattr(row, "cpu_ms_per_request", round(cpu.p50, 4))  # noqa: B010
+
+
+def bench_recommend(data: RecommendData, systems: list[str] | None = None) -> BenchResult:
+    """Every system (default: all registered) as a row of a `BenchResult`: test metrics, fit
+    time, serving latency."""
+    names = systems or list(SYSTEMS)
+    rows = []
+    with Progress(transient=True) as progress:
+        overall = progress.add_task(f"recommend bench on {data.name}", total=len(names))
+        for name in names:
+            rows.append(bench_system(name, data, progress))
+            progress.advance(overall)
+    return BenchResult(
+        workload="recommend",
+        dataset=data.name,
+        protocol=data.protocol,
+        primary_metric=PRIMARY,
+        systems=rows,
+    )

@@ -1,0 +1,163 @@
+"""Response suggestion: past tickets nearest to a new message, and how they were resolved.
+
+    >>> s = Suggester()
+    >>> s.fit(tickets)                        # ticket_id, text, intent, resolution
+    >>> s.suggest(["how do I cancel my order?"], k=3)[0][0].intent
+    'cancel_order'
+
+Neighbours vote for an intent with their similarities; the suggestions are the best-matching
+past resolution of each intent, most-voted intent first, so the top few cover alternatives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from inhouse.errors import InhouseError, ModelError
+from inhouse.files import atomic_write_text, current_version, write_version
+from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder
+from inhouse.models.load import load_embedder
+from inhouse.support.retrieve.base import check_queries
+
+TICKET_COLUMNS = ("ticket_id", "text", "intent", "resolution")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A past resolution offered for a new message."""
+
+    ticket_id: str
+    intent: str
+    response: str
+    score: float
+
+
+class Suggester:
+    """Nearest past questions by embedding (or TF-IDF), then their resolutions."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        neighbours: int = 10,
+        tfidf: bool = False,
+        name: str | None = None,
+        kind: str | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.neighbours, self.tfidf = neighbours, tfidf
+        self.name = name or ("tfidf-knn" if tfidf else f"knn-vote{neighbours}")
+        self.kind = kind or ("baseline" if tfidf else "off-the-shelf")
+        self.tickets = pl.DataFrame(schema=dict.fromkeys(TICKET_COLUMNS, pl.String))
+        self._vectors: Any = None
+        self._vectorizer: Any = None
+
+    def fit(self, tickets: pl.DataFrame) -> None:
+        """Index past tickets (ticket_id, text, intent, resolution); rows lacking one drop."""
+        missing = [c for c in TICKET_COLUMNS if c not in tickets.columns]
+        if missing:
+            raise InhouseError(
+                f"tickets: missing column(s) {', '.join(missing)}; "
+                f"expected {', '.join(TICKET_COLUMNS)}"
+            )
+        self.tickets = tickets.select(TICKET_COLUMNS).drop_nulls(["text", "resolution"])
+        if self.tickets.height == 0:
+            raise InhouseError("tickets: no row has both a text and a resolution")
+        self._vectors = self._embed_corpus(self.tickets["text"].to_list())
+
+    def _embed_corpus(self, texts: list[str]) -> Any:
+        if self.tfidf:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            self._vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1)
+            return self._vectorizer.fit_transform(texts)
+        if self.embedder is None:
+            self.embedder = load_embedder()
+        return self.embedder.embed(texts)
+
+    def _similarities(self, texts: list[str]) -> np.ndarray:
+        if self.tfidf:
+            return np.asarray((self._vectorizer.transform(texts) @ self._vectors.T).todense())
+        assert self.embedder is not None
+        sims: np.ndarray = self.embedder.embed(texts) @ self._vectors.T
+        return sims
+
+    def suggest(self, texts: Sequence[str], k: int = 5) -> list[list[Suggestion]]:
+        """Up to `k` suggestions per message, one per intent, best first."""
+        assert self._vectors is not None, "fit() or load() the suggester first"
+        texts = check_queries(texts)
+        sims = self._similarities(texts)
+        n = min(self.neighbours, sims.shape[1])
+        intents = self.tickets["intent"].to_list()
+        out: list[list[Suggestion]] = []
+        for row in sims:
+            top = np.argsort(-row, kind="stable")[: max(n, 5 * k)]
+            votes: dict[str, float] = {}
+            best: dict[str, int] = {}
+            for rank, j in enumerate(top):
+                intent = intents[j]
+                if rank < n:
+                    votes[intent] = votes.get(intent, 0.0) + float(row[j])
+                best.setdefault(intent, int(j))
+            order = sorted(best, key=lambda i: (-votes.get(i, 0.0), -float(row[best[i]])))
+            out.append([self._suggestion(best[i], float(row[best[i]])) for i in order[:k]])
+        return out
+
+    def _suggestion(self, j: int, score: float) -> Suggestion:
+        t = self.tickets.row(j, named=True)
+        return Suggestion(str(t["ticket_id"]), str(t["intent"]), str(t["resolution"]), score)
+
+    def save(self, root: Path) -> Path:
+        """Write a new version under `root` (tickets, vectors, manifest naming the embedder)."""
+        if self.tfidf:
+            raise InhouseError("a TF-IDF suggester is a bench baseline and is not saved")
+        embedder = self.embedder
+        assert embedder is not None, "fit() before save()"
+
+        def write(folder: Path) -> None:
+            self.tickets.write_parquet(folder / "tickets.parquet")
+            np.save(folder / "vectors.npy", self._vectors)
+            manifest = {
+                "system": "suggest",
+                "embedder": embedder.name,
+                "name": self.name,
+                "neighbours": self.neighbours,
+            }
+            atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+
+        return write_version(Path(root), write)
+
+    @classmethod
+    def load(cls, root: Path, embedder: Embedder | None = None) -> Suggester:
+        """Load the live version under `root`; another embedder than the one used is refused."""
+        folder = current_version(Path(root)) or Path(root)
+        path = folder / "manifest.json"
+        if not path.is_file():
+            raise InhouseError(f"{root}: not a suggester folder (no manifest.json)")
+        m = json.loads(path.read_text(encoding="utf-8"))
+        if embedder is not None and embedder.name != m["embedder"]:
+            raise ModelError(
+                f"{root}: suggester was built with embedder {m['embedder']!r}, "
+                f"not {embedder.name!r}; rebuild it or load it with {m['embedder']!r}"
+            )
+        if embedder is None and m["embedder"] != DEFAULT_EMBEDDER:
+            raise ModelError(f"{root}: pass the embedder {m['embedder']!r} to load this suggester")
+        s = cls(embedder or load_embedder(), neighbours=m["neighbours"], name=m["name"])
+        s.tickets = pl.read_parquet(folder / "tickets.parquet")
+        s._vectors = np.load(folder / "vectors.npy")
+        return s
+
+
+def hits(suggestions: list[list[Suggestion]], intents: Sequence[str], k: int) -> float:
+    """Fraction of messages with a suggestion of the true intent among the first `k`."""
+    assert len(suggestions) == len(intents), "one list of suggestions per message"
+    found = sum(
+        any(s.intent == t for s in ss[:k]) for ss, t in zip(suggestions, intents, strict=True)
+    )
+    return found / max(len(intents), 1)

@@ -1,0 +1,114 @@
+"""Help-center retrieval: the one `Retriever` protocol, and what every retriever shares.
+
+    >>> r = make_retriever("hybrid")      # inhouse.support.retrieve.registry
+    >>> r.index(articles)                 # polars frame: article_id, title, body
+    >>> r.search(["my card has not arrived"], k=5)[0][0]
+    ('card-delivery', 0.032)
+    >>> r.save(Path("index")); load_retriever(Path("index")).name
+    'hybrid'
+
+An index folder is versioned (`inhouse.files.write_version`): a crash mid-save leaves the old
+index live. Each folder holds `manifest.json` (system, embedder, parameters) and its files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import polars as pl
+
+from inhouse.errors import InhouseError
+from inhouse.files import atomic_write_text, write_version
+
+Hits = list[tuple[str, float]]
+ARTICLE_COLUMNS = ("article_id", "title", "body")
+MANIFEST = "manifest.json"
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """Ranks help-center articles for customer messages."""
+
+    name: str
+    kind: str  # bench kind: baseline, off-the-shelf or in-house
+    articles: pl.DataFrame
+
+    def index(self, articles: pl.DataFrame) -> None: ...
+
+    def search(self, queries: Sequence[str], k: int = 10) -> list[Hits]: ...
+
+    def save(self, path: Path) -> None: ...
+
+    def write(self, folder: Path) -> None: ...
+
+
+def check_articles(articles: pl.DataFrame) -> pl.DataFrame:
+    """The article frame with its columns checked, in a stable order; raises on bad input."""
+    missing = [c for c in ARTICLE_COLUMNS if c not in articles.columns]
+    if missing:
+        raise InhouseError(
+            f"articles: missing column(s) {', '.join(missing)}; "
+            f"expected {', '.join(ARTICLE_COLUMNS)} (see `inhouse.data.read_articles`)"
+        )
+    if articles.height == 0:
+        raise InhouseError("articles: no rows; give at least one article to index")
+    return articles.select(
+        pl.col("article_id").cast(pl.String),
+        pl.col("title").cast(pl.String).fill_null(""),
+        pl.col("body").cast(pl.String).fill_null(""),
+    )
+
+
+def check_queries(queries: Sequence[str]) -> list[str]:
+    """Queries as a list; an empty or blank one is a user error naming its position."""
+    if isinstance(queries, str):
+        raise TypeError("search() takes a list of queries, not one string")
+    out = list(queries)
+    for i, q in enumerate(out):
+        if not q or not q.strip():
+            raise InhouseError(f"query {i + 1} is empty; give the customer's message as text")
+    return out
+
+
+def rrf(rankings: Sequence[Hits], k0: float = 60.0, weights: Sequence[float] | None = None) -> Hits:
+    """Reciprocal-rank fusion: each list gives `weight / (k0 + rank)` to every article in it."""
+    scores: dict[str, float] = {}
+    for j, hits in enumerate(rankings):
+        w = 1.0 if weights is None else weights[j]
+        for rank, (aid, _) in enumerate(hits):
+            scores[aid] = scores.get(aid, 0.0) + w / (k0 + rank + 1)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _write_manifest(folder: Path, system: str, **fields: Any) -> None:
+    atomic_write_text(folder / MANIFEST, json.dumps({"system": system, **fields}, indent=2) + "\n")
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of an index folder (or of the live version under an index root)."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise InhouseError(
+            f"{folder}: not an index folder (no {MANIFEST}); "
+            "build one with `inhouse support index --articles FILE --out DIR`"
+        )
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
+
+
+def save_retriever(retriever: Retriever, root: Path) -> Path:
+    """Write a new version of the index under `root` and make it live; returns its folder."""
+    return write_version(Path(root), retriever.write)
+
+
+def _embedder_of(r: Any) -> str | None:
+    """The embedder name a retriever (or any of its parts) uses, if any."""
+    if getattr(r, "embedder", None) is not None:
+        return str(r.embedder.name)
+    for part in [*getattr(r, "parts", []), getattr(r, "base", None)]:
+        if part is not None and (name := _embedder_of(part)):
+            return name
+    return None

@@ -1,0 +1,178 @@
+"""The help-center retrieval bake-off, as bench result rows.
+
+    >>> bench_retrieval(load("bank-help-center")).systems[0].metrics
+    {'recall@10': ..., 'recall@20': ..., 'mrr': ...}
+
+Systems that share a part (BM25, a passage index) index it once; a hybrid's `fit_seconds` is
+the sum of its parts'. Metrics are measured on the test split only; dev is reported beside it,
+and so are dev scenarios joined in pairs and triples (`joined_queries`): long multi-need
+messages made from dev alone, to check a choice made on short dev messages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from inhouse.datasets.types import RetrievalData, RetrievalQuery
+from inhouse.errors import ConfigError
+from inhouse.eval.results import BenchResult, Latency, SystemResult
+from inhouse.models.embedder import Embedder
+from inhouse.models.load import load_embedder
+from inhouse.support.retrieve.base import Hits, Retriever
+from inhouse.support.retrieve.bm25 import BM25Retriever
+from inhouse.support.retrieve.dense import DenseRetriever
+from inhouse.support.retrieve.hybrid import HybridRetriever
+from inhouse.support.retrieve.registry import HYBRID_K0, NEEDS_K0, NEEDS_TEMPERATURE
+from inhouse.support.retrieve.tune import TuneConfig
+
+RETRIEVAL_SYSTEMS = ("bm25", "dense", "hybrid", "tuned-hybrid", "needs-hybrid")
+
+
+def retrieval_metrics(
+    results: Sequence[Hits], queries: Sequence[RetrievalQuery]
+) -> dict[str, float]:
+    """recall@10, recall@20 and MRR (first relevant article, whole list) averaged over queries."""
+    assert len(results) == len(queries), "one result list per query"
+    r10 = r20 = mrr = 0.0
+    for found, q in zip(results, queries, strict=True):
+        relevant = set(q.relevant)
+        ids = [a for a, _ in found]
+        r10 += len(relevant & set(ids[:10])) / len(relevant)
+        r20 += len(relevant & set(ids[:20])) / len(relevant)
+        mrr += next((1.0 / (i + 1) for i, a in enumerate(ids) if a in relevant), 0.0)
+    n = max(len(queries), 1)
+    return {"recall@10": r10 / n, "recall@20": r20 / n, "mrr": mrr / n}
+
+
+def joined_queries(
+    queries: Sequence[RetrievalQuery], size: int, count: int = 30, seed: int = 0
+) -> list[RetrievalQuery]:
+    """`count` messages, each `size` distinct queries joined by a blank line; relevant merged.
+
+    >>> [q.relevant for q in joined_queries([RetrievalQuery("a", "x", ["1"]),
+    ...     RetrievalQuery("b", "y", ["2"])], size=2, count=1)]
+    [['1', '2']]
+    """
+    assert 0 < size <= len(queries), "size must be between 1 and the number of queries"
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        picked = [queries[int(j)] for j in rng.choice(len(queries), size, replace=False)]
+        out.append(
+            RetrievalQuery(
+                query_id="+".join(q.query_id for q in picked),
+                text="\n\n".join(q.text for q in picked),
+                relevant=sorted({a for q in picked for a in q.relevant}),
+            )
+        )
+    return out
+
+
+def _timed_search(
+    retriever: Retriever, queries: Sequence[RetrievalQuery], k: int = 100
+) -> tuple[list[Hits], list[float], list[float]]:
+    """Search one query at a time, as a live request would; wall and CPU ms per query."""
+    results, wall, cpu = [], [], []
+    for q in queries:
+        w0, c0 = time.perf_counter(), time.process_time()
+        results.append(retriever.search([q.text], k=k)[0])
+        wall.append((time.perf_counter() - w0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return results, wall, cpu
+
+
+def _latency(ms: Sequence[float]) -> Latency:
+    p50, p95, p99 = np.percentile(np.asarray(ms), [50, 95, 99])
+    return Latency(p50=float(p50), p95=float(p95), p99=float(p99))
+
+
+def bench_retrieval(
+    data: RetrievalData,
+    systems: Sequence[str] | None = None,
+    embedder: Embedder | None = None,
+    tune: TuneConfig | None = None,
+    tuned_embedder: Embedder | None = None,
+    joined_dev: bool = True,
+) -> BenchResult:
+    """Index `data.articles` with each system and score it on `data.test` (dev beside it).
+
+    `tuned_embedder`: an embedder already fine-tuned on these articles (`retrieve_tune`); the
+    tuned hybrid then uses it instead of tuning again, and its `fit_seconds` leave tuning out.
+    `joined_dev`: also score 30 pairs and 30 triples of dev scenarios joined into one message.
+    """
+    wanted = list(systems or RETRIEVAL_SYSTEMS)
+    unknown = [s for s in wanted if s not in RETRIEVAL_SYSTEMS]
+    if unknown:
+        raise ConfigError(
+            f"unknown system(s) {unknown}; choose from {', '.join(RETRIEVAL_SYSTEMS)}"
+        )
+    embedder = embedder or load_embedder()
+    built: dict[str, tuple[Retriever, float]] = {}
+
+    def part(key: str, make: Callable[[], Retriever]) -> tuple[Retriever, float]:
+        if key not in built:
+            r, t0 = make(), time.perf_counter()
+            r.index(data.articles)
+            built[key] = (r, time.perf_counter() - t0)
+        return built[key]
+
+    def system(name: str) -> tuple[Retriever, float]:
+        if name == "bm25":
+            return part("bm25", BM25Retriever)
+        if name == "dense":
+            return part("dense", lambda: DenseRetriever(embedder, chunk=False))
+        if name == "needs-hybrid":  # shares the article vectors of `dense`
+            dense, t_dense = part("dense", lambda: DenseRetriever(embedder, chunk=False))
+            bigram, t_bigram = part("bm25-bigram", lambda: BM25Retriever(ngrams=2))
+            assert isinstance(dense, DenseRetriever)
+            needs = dense.reading("needs", NEEDS_TEMPERATURE)
+            hybrid = HybridRetriever([bigram, needs], name=name, k0=NEEDS_K0)
+            return hybrid, t_bigram + t_dense
+        tuned = name == "tuned-hybrid"
+        cfg = (tune or TuneConfig()) if tuned and tuned_embedder is None else None
+        emb = tuned_embedder if tuned and tuned_embedder is not None else embedder
+        key = "tuned" if tuned else "dense"
+        dense, t_dense = part(key, lambda: DenseRetriever(emb, chunk=False, tune=cfg))
+        bm25, t_bm25 = part("bm25", BM25Retriever)
+        kind = "in-house" if tuned else "off-the-shelf"
+        hybrid = HybridRetriever([bm25, dense], name=name, kind=kind, k0=HYBRID_K0)
+        return hybrid, t_bm25 + t_dense
+
+    joined = (
+        {
+            "pairs": joined_queries(data.dev, 2, seed=1),
+            "triples": joined_queries(data.dev, 3, seed=2),
+        }
+        if joined_dev and len(data.dev) >= 3
+        else {}
+    )
+    rows = []
+    for name in wanted:
+        retriever, fit_seconds = system(name)
+        results, wall, cpu = _timed_search(retriever, data.test)
+        dev = retriever.search([q.text for q in data.dev], k=100) if data.dev else []
+        dev_joined = {
+            label: retrieval_metrics(retriever.search([q.text for q in qs], k=100), qs)
+            for label, qs in joined.items()
+        }
+        row = {
+            "name": name,
+            "kind": retriever.kind,
+            "metrics": retrieval_metrics(results, data.test),
+            "fit_seconds": round(fit_seconds, 2),
+            "latency_ms": _latency(wall),
+            "cpu_ms_per_request": round(float(np.mean(cpu)), 2),
+            "dev_metrics": retrieval_metrics(dev, data.dev) if data.dev else None,
+            "dev_joined_metrics": dev_joined or None,
+        }
+        rows.append(SystemResult.model_validate(row))
+    return BenchResult(
+        workload="support-retrieval",
+        dataset=data.name,
+        protocol=data.protocol,
+        primary_metric="recall@10",
+        systems=rows,
+    )

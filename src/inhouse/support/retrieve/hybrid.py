@@ -1,0 +1,79 @@
+"""`hybrid`: reciprocal-rank fusion of several retrievers over the same articles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from inhouse.models.embedder import Embedder
+from inhouse.support.retrieve.base import (
+    Hits,
+    Retriever,
+    _embedder_of,
+    _write_manifest,
+    check_queries,
+    read_manifest,
+    rrf,
+    save_retriever,
+)
+
+
+class HybridRetriever:
+    """Reciprocal-rank fusion of several retrievers over the same articles."""
+
+    kind = "off-the-shelf"
+
+    def __init__(
+        self,
+        parts: Sequence[Retriever],
+        name: str = "hybrid",
+        k0: float = 60.0,
+        depth: int = 100,
+        kind: str = "off-the-shelf",
+    ) -> None:
+        assert parts, "a hybrid needs at least one retriever"
+        self.parts = list(parts)
+        self.name, self.k0, self.depth, self.kind = name, k0, depth, kind
+        self.articles = self.parts[0].articles
+
+    def index(self, articles: pl.DataFrame) -> None:
+        for part in self.parts:
+            part.index(articles)
+        self.articles = self.parts[0].articles
+
+    def search(self, queries: Sequence[str], k: int = 10) -> list[Hits]:
+        queries = check_queries(queries)
+        depth = max(self.depth, k)
+        lists = [part.search(queries, depth) for part in self.parts]
+        return [rrf([ls[i] for ls in lists], self.k0)[:k] for i in range(len(queries))]
+
+    def save(self, path: Path) -> None:
+        save_retriever(self, path)
+
+    def write(self, folder: Path) -> None:
+        for i, part in enumerate(self.parts):
+            sub = folder / f"part{i}"
+            sub.mkdir()
+            part.write(sub)
+        self.articles.write_parquet(folder / "articles.parquet")
+        _write_manifest(
+            folder,
+            "hybrid",
+            name=self.name,
+            kind=self.kind,
+            k0=self.k0,
+            depth=self.depth,
+            parts=len(self.parts),
+            embedder=_embedder_of(self),
+        )
+
+    @classmethod
+    def read(
+        cls, folder: Path, embedder: Embedder | None, read_part: Callable[..., Retriever]
+    ) -> HybridRetriever:
+        """Read a saved hybrid; `read_part(folder, embedder)` reads each of its parts."""
+        m = read_manifest(folder)
+        parts = [read_part(folder / f"part{i}", embedder) for i in range(m["parts"])]
+        return cls(parts, name=m["name"], k0=m["k0"], depth=m["depth"], kind=m["kind"])

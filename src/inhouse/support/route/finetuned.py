@@ -1,0 +1,370 @@
+"""`finetuned`: the encoder tuned on the company's tickets, a logistic+kNN head on its features,
+averaged with the same head on the frozen encoder's features (an ensemble of two views).
+
+Training (`objective="classify"`, the default): cross-entropy through a linear head on
+mean-pooled states, lowest `frozen_layers` blocks fixed (see `router_tune`). The older
+SetFit-style `objective="contrastive"` pulls same-intent pairs together with in-batch negatives.
+`frozen_weight` is the share of the frozen view in the averaged probabilities (0 = tuned only).
+`max_seq_length` truncates tickets while tuning; features read up to `MAX_TOKENS` in both views,
+so a loaded router serves both from one graph that runs the shared frozen blocks once, by
+default quantised to int8 (`serve_precision`): on Banking77 the two float32 views took 12.3 ms
+of CPU per message (mean, under load) against 6.9 ms in int8, for 0.04 points of accuracy.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inhouse.errors import ModelError
+from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder
+from inhouse.models.encoder import PRECISIONS, Views, export_views, serve_views
+from inhouse.models.layers import layer_features
+from inhouse.models.load import load_embedder
+from inhouse.support.route.base import (
+    OUT_OF_SCOPE,
+    RouterKind,
+    apply_threshold,
+    check_confidence,
+    check_embedder,
+    check_labels,
+    check_texts,
+    choose_threshold,
+    decide,
+    embedder_record,
+    write_meta,
+    write_router_dir,
+)
+from inhouse.support.route.logistic import LinearHead
+from inhouse.support.route.tune import classify_tune
+
+
+class _Tuned:
+    """A fine-tuned copy of a sentence-transformers model, seen through the `Embedder` shape."""
+
+    def __init__(self, model: Any, name: str) -> None:
+        self.model = model
+        self.name = name
+        self.dim = int(model.get_embedding_dimension())
+        self.path: Path | None = None
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        vecs = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def contrastive_tune(
+    model: Any,
+    texts: Sequence[str],
+    intents: Sequence[str],
+    epochs: float = 1.0,
+    batch_size: int = 32,
+    lr: float = 5e-5,
+    scale: float = 20.0,
+    max_steps: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Tune a `SentenceTransformer` in place on same-intent pairs; returns loss and step count."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    groups: dict[str, list[int]] = {}
+    for i, intent in enumerate(intents):
+        if intent != OUT_OF_SCOPE:
+            groups.setdefault(intent, []).append(i)
+    names = [n for n, idx in groups.items() if len(idx) >= 2]
+    assert len(names) >= 2, "contrastive tuning needs two intents with two tickets each"
+    per_step = min(batch_size, len(names))
+    steps = max(1, int(epochs * sum(len(groups[n]) for n in names) / (2 * per_step)))
+    if max_steps is not None:
+        steps = min(steps, max_steps)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
+    model.train()
+    losses: list[float] = []
+
+    def encode(batch: list[str]) -> Any:
+        features = model.preprocess(batch)
+        out = model(features)["sentence_embedding"]
+        return torch.nn.functional.normalize(out, dim=-1)
+
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=not progress) as bar:
+        task = bar.add_task("fine-tuning router embedder", total=steps)
+        for _ in range(steps):
+            chosen = rng.choice(len(names), size=per_step, replace=False)
+            pairs = [rng.choice(groups[names[c]], size=2, replace=False) for c in chosen]
+            a = encode([texts[p[0]] for p in pairs])
+            b = encode([texts[p[1]] for p in pairs])
+            sims = a @ b.T * scale
+            target = torch.arange(per_step)
+            loss = (
+                torch.nn.functional.cross_entropy(sims, target)
+                + torch.nn.functional.cross_entropy(sims.T, target)
+            ) / 2
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            losses.append(float(loss.detach()))
+            bar.advance(task)
+    model.eval()
+    return {"steps": float(steps), "final_loss": float(np.mean(losses[-20:]))}
+
+
+class FinetunedRouter:
+    """Tuned encoder + head, averaged with the frozen encoder + head; saves its tuned weights."""
+
+    name = "finetuned"
+    kind: RouterKind = "in-house"
+    stores_embedder = True
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        objective: str = "classify",
+        epochs: float = 1.0,
+        batch_size: int = 32,
+        lr: float = 1e-4,
+        head_lr: float = 2e-3,
+        frozen_layers: int = 3,
+        label_smoothing: float = 0.1,
+        max_seq_length: int = 64,
+        max_steps: int | None = None,
+        layers: Sequence[int] = (-1,),
+        c: float = 50.0,
+        knn_weight: float = 0.5,
+        k: int = 20,
+        temperature: float = 0.05,
+        frozen_weight: float = 0.5,
+        seed: int = 0,
+        max_in_scope_drop: float = 0.01,
+        min_in_scope_accuracy: float | None = None,
+        confidence: str = "margin",
+        serve_precision: str = "int8",
+        progress: bool = True,
+    ) -> None:
+        if getattr(embedder, "model", None) is None:
+            raise ModelError(
+                f"embedder {embedder.name} has no trainable model; the finetuned router needs "
+                "a sentence-transformers embedder"
+            )
+        if objective not in {"classify", "contrastive"}:
+            raise ModelError(f"objective {objective!r}: use 'classify' or 'contrastive'")
+        if serve_precision not in PRECISIONS:
+            raise ModelError(
+                f"serve_precision {serve_precision!r}: use one of {', '.join(PRECISIONS)}"
+            )
+        self.embedder: Embedder = embedder
+        self.base_embedder: Embedder = embedder
+        self.config: dict[str, Any] = {
+            "objective": objective,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "head_lr": head_lr,
+            "frozen_layers": frozen_layers,
+            "label_smoothing": label_smoothing,
+            "max_seq_length": max_seq_length,
+            "max_steps": max_steps,
+            "layers": list(layers),
+            "c": c,
+            "knn_weight": knn_weight,
+            "k": k,
+            "temperature": temperature,
+            "frozen_weight": frozen_weight,
+            "seed": seed,
+            "max_in_scope_drop": max_in_scope_drop,
+            "min_in_scope_accuracy": min_in_scope_accuracy,
+            "confidence": check_confidence(confidence),
+            "serve_precision": serve_precision,
+        }
+        self.progress = progress
+        head: dict[str, Any] = {
+            "c": c,
+            "knn_weight": knn_weight,
+            "k": k,
+            "temperature": temperature,
+        }
+        self.head = LinearHead(**head)
+        self.frozen_head = LinearHead(**head)
+        self.threshold = 0.0
+        self.calibration: dict[str, float] = {}
+        self.training: dict[str, float] = {}
+        self.base: dict[str, Any] | None = None
+        self.serving: Views | None = None  # set by `load`: the exported graph of both views
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """The tuned encoder's features."""
+        return layer_features(self.embedder, texts, layers=self.config["layers"])
+
+    def frozen_features(self, texts: Sequence[str]) -> np.ndarray:
+        """The untouched base encoder's features (as the `logistic` router sees them)."""
+        return layer_features(self.base_embedder, texts, layers=self.config["layers"])
+
+    def _tune(self, model: Any, texts: list[str], intents: Sequence[str]) -> dict[str, float]:
+        cfg = self.config
+        if cfg["objective"] == "contrastive":
+            model.max_seq_length = cfg["max_seq_length"]
+            return contrastive_tune(
+                model,
+                texts,
+                intents,
+                epochs=cfg["epochs"],
+                batch_size=cfg["batch_size"],
+                lr=cfg["lr"],
+                max_steps=cfg["max_steps"],
+                seed=cfg["seed"],
+                progress=self.progress,
+            )
+        return classify_tune(
+            model,
+            texts,
+            intents,
+            epochs=cfg["epochs"],
+            batch_size=cfg["batch_size"],
+            lr=cfg["lr"],
+            head_lr=cfg["head_lr"],
+            frozen_layers=cfg["frozen_layers"],
+            label_smoothing=cfg["label_smoothing"],
+            max_length=cfg["max_seq_length"],
+            max_steps=cfg["max_steps"],
+            seed=cfg["seed"],
+            progress=self.progress,
+        )
+
+    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> FinetunedRouter:
+        """Tune a copy of the embedder on the tickets, then fit the heads on both views."""
+        texts = check_texts(texts)
+        check_labels(texts, intents)
+        base = self.base_embedder
+        self.base = embedder_record(base)
+        if self.config["frozen_weight"] > 0:
+            self.frozen_head.fit(self.frozen_features(texts), intents)
+        model = copy.deepcopy(base.model)  # type: ignore[attr-defined]
+        start, wall = time.process_time(), time.perf_counter()
+        self.training = self._tune(model, texts, intents)
+        self.training["tune_cpu_seconds"] = time.process_time() - start
+        self.training["tune_wall_seconds"] = time.perf_counter() - wall
+        self.embedder = _Tuned(model, f"{base.name}+finetuned")
+        self.head.fit(self.features(texts), intents)
+        return self
+
+    def views(self) -> list[tuple[Embedder, Sequence[int]]]:
+        """(embedder, layers) of the frozen view (when weighted) and then the tuned one."""
+        layers = self.config["layers"]
+        tuned = [(self.embedder, layers)]
+        return [(self.base_embedder, layers), *tuned] if self.config["frozen_weight"] > 0 else tuned
+
+    def proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities (columns: `self.head.classes`), both views averaged."""
+        w = self.config["frozen_weight"]
+        if self.serving is not None:
+            *frozen, tuned = self.serving(texts)
+        else:
+            tuned = self.features(texts)
+            frozen = [self.frozen_features(texts)] if w > 0 else []
+        p = self.head.proba(tuned)
+        if w > 0:
+            p = (1 - w) * p + w * self.frozen_head.proba(frozen[0])
+        return p
+
+    def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Best intent and its confidence (see `decide`), before the out-of-scope threshold."""
+        p = self.proba(check_texts(texts))
+        return decide(p, self.head.classes, self.config["confidence"])
+
+    def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
+        best, conf = self.raw(val_texts)
+        cfg = self.config
+        self.calibration = choose_threshold(
+            best, conf, val_intents, cfg["max_in_scope_drop"], cfg["min_in_scope_accuracy"]
+        )
+        self.threshold = self.calibration["threshold"]
+        return self.calibration
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        return apply_threshold(*self.raw(texts), self.threshold)
+
+    def save(self, path: Path) -> None:
+        def write(folder: Path) -> None:
+            self.embedder.model.save(str(folder / "embedder"))  # type: ignore[attr-defined]
+            arrays = self.head.arrays()
+            if self.config["frozen_weight"] > 0:
+                arrays |= {f"frozen_{k}": v for k, v in self.frozen_head.arrays().items()}
+            np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
+            export_views(folder, self.views(), self.config["serve_precision"])
+            write_meta(
+                folder,
+                {
+                    "system": self.name,
+                    "kind": self.kind,
+                    "embedder": embedder_record(self.embedder),
+                    "base_embedder": self.base,
+                    "config": self.config,
+                    "training": self.training,
+                    "classes": self.head.classes,
+                    "threshold": self.threshold,
+                    "calibration": self.calibration,
+                },
+            )
+
+        write_router_dir(path, write)
+
+    @classmethod
+    def load(cls, path: Path, embedder: Embedder | None, meta: dict[str, Any]) -> FinetunedRouter:
+        """Load with the tuned weights saved beside it; a given `embedder` must be those.
+
+        With a frozen view, the base embedder is loaded from its record and checked.
+        """
+        record = meta["embedder"]
+        tuned = SentenceTransformerEmbedder(Path(path) / "embedder", name=record["name"])
+        check_embedder(record, tuned, path)
+        if embedder is not None:
+            check_embedder(record, embedder, path)
+        base: Embedder = tuned
+        config = meta["config"]
+        base_record = meta.get("base_embedder")
+        if config.get("frozen_weight", 0) > 0:
+            if base_record is None:
+                raise ModelError(f"{path}: no base embedder recorded; re-fit the router")
+            if base_record["name"] == DEFAULT_EMBEDDER or not base_record.get("path"):
+                base = load_embedder()
+            else:
+                base = load_embedder(Path(base_record["path"]), name=base_record["name"])
+            check_embedder(base_record, base, path)
+        # folders saved before `confidence` existed were calibrated on the max probability
+        router = cls(base, progress=False, **{"confidence": "max", **config})
+        router.embedder = tuned
+        with np.load(Path(path) / "arrays.npz") as arrays:
+            router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())
+            if config.get("frozen_weight", 0) > 0:
+                frozen = {
+                    k[len("frozen_") :]: arrays[k] for k in arrays.files if k.startswith("frozen_")
+                }
+                router.frozen_head = LinearHead.from_arrays(
+                    frozen, meta["classes"], router.head.config()
+                )
+        router.serving = serve_views(path, router.views())
+        router.base = base_record
+        router.training = dict(meta.get("training") or {})
+        router.threshold = float(meta["threshold"])
+        router.calibration = dict(meta["calibration"])
+        return router

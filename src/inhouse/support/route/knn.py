@@ -1,0 +1,124 @@
+"""`knn`: frozen sentence embeddings, a cosine k-nearest-neighbour vote over the tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inhouse.models.embedder import Embedder
+from inhouse.models.encoder import Views, export_views, serve_views
+from inhouse.models.layers import layer_features
+from inhouse.support.route.base import (
+    RouterKind,
+    apply_threshold,
+    check_embedder,
+    check_labels,
+    check_texts,
+    choose_threshold,
+    embedder_record,
+    write_meta,
+    write_router_dir,
+)
+
+
+class KnnRouter:
+    """The `k` most similar past tickets vote, weighted by similarity.
+
+    The confidence is the similarity of the closest ticket of the winning intent, so a message
+    unlike every ticket scores low and the threshold can call it out of scope.
+    """
+
+    name = "knn"
+    kind: RouterKind = "baseline"
+    stores_embedder = False
+    serve_precision = "float32"  # one view runs well within the latency target; exact
+
+    def __init__(self, embedder: Embedder, k: int = 10, max_in_scope_drop: float = 0.01) -> None:
+        self.embedder = embedder
+        self.k = k
+        self.max_in_scope_drop = max_in_scope_drop
+        self.threshold = 0.0
+        self.calibration: dict[str, float] = {}
+        self.classes: list[str] = []
+        self._set_vectors(np.zeros((0, embedder.dim), dtype=np.float32))
+        self.labels = np.zeros(0, dtype=np.int64)
+        self.serving: Views | None = None  # set by `load`: the exported graph
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """The last layer's mean-pooled state: the sentence embedding."""
+        if self.serving is not None:
+            return self.serving(texts)[0]
+        return layer_features(self.embedder, texts, layers=(-1,))
+
+    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> KnnRouter:
+        texts = check_texts(texts)
+        check_labels(texts, intents)
+        self.classes = sorted(set(intents))
+        index = {c: i for i, c in enumerate(self.classes)}
+        self.labels = np.array([index[i] for i in intents], dtype=np.int64)
+        self._set_vectors(self.features(texts))
+        return self
+
+    def _set_vectors(self, vectors: np.ndarray) -> None:
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        self._bank = np.ascontiguousarray(self.vectors.T)  # (dim, n): faster for one message
+
+    def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Best intent and its confidence, before the out-of-scope threshold."""
+        q = self.features(check_texts(texts))
+        sims = q @ self._bank
+        k = min(self.k, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        votes = np.zeros((len(q), len(self.classes)), dtype=np.float32)
+        closest = np.full((len(q), len(self.classes)), -1.0, dtype=np.float32)
+        rows = np.arange(len(q))[:, None]
+        np.add.at(votes, (rows, self.labels[top]), np.maximum(top_sims, 0.0))
+        np.maximum.at(closest, (rows, self.labels[top]), top_sims)
+        best = votes.argmax(axis=1)
+        conf = closest[np.arange(len(q)), best]
+        return [self.classes[i] for i in best], np.clip(conf, 0.0, 1.0)
+
+    def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
+        best, conf = self.raw(val_texts)
+        self.calibration = choose_threshold(best, conf, val_intents, self.max_in_scope_drop)
+        self.threshold = self.calibration["threshold"]
+        return self.calibration
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        return apply_threshold(*self.raw(texts), self.threshold)
+
+    def save(self, path: Path) -> None:
+        def write(folder: Path) -> None:
+            np.savez(folder / "arrays.npz", vectors=self.vectors, labels=self.labels)
+            export_views(folder, [(self.embedder, (-1,))], self.serve_precision)
+            write_meta(
+                folder,
+                {
+                    "system": self.name,
+                    "kind": self.kind,
+                    "embedder": embedder_record(self.embedder),
+                    "config": {"k": self.k, "max_in_scope_drop": self.max_in_scope_drop},
+                    "classes": self.classes,
+                    "threshold": self.threshold,
+                    "calibration": self.calibration,
+                },
+            )
+
+        write_router_dir(path, write)
+
+    @classmethod
+    def load(cls, path: Path, embedder: Embedder, meta: dict[str, Any]) -> KnnRouter:
+        check_embedder(meta["embedder"], embedder, path)
+        router = cls(embedder, **meta["config"])
+        with np.load(Path(path) / "arrays.npz") as arrays:
+            router._set_vectors(arrays["vectors"])
+            router.labels = np.asarray(arrays["labels"], dtype=np.int64)
+        router.serving = serve_views(path, [(embedder, (-1,))])
+        router.classes = list(meta["classes"])
+        router.threshold = float(meta["threshold"])
+        router.calibration = dict(meta["calibration"])
+        return router

@@ -1,0 +1,142 @@
+"""Fit a router on a company's ticket file and route single messages (what the CLI calls)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from inhouse.errors import DataError, InhouseError, Problem
+from inhouse.support.route.base import MAX_CHARS, OUT_OF_SCOPE, Router
+from inhouse.support.route.registry import load_router, make_router
+
+MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """What `fit_router_from_tickets` did."""
+
+    system: str
+    n_train: int
+    n_valid: int
+    intents: int
+    calibration: dict[str, float]
+    wall_seconds: float
+    cpu_seconds: float
+
+
+def _first_line(path: Path) -> int:
+    """The file line of row 0: 2 after a CSV header, else 1 (JSONL, Parquet row numbers)."""
+    return 2 if path.suffix.lower() in {".csv", ".tsv"} or path.name.endswith(".csv.gz") else 1
+
+
+def read_labelled_tickets(path: Path, intents: Collection[str] | None = None) -> pl.DataFrame:
+    """Tickets with text and intent, via `inhouse.data`; a ticket without an intent is a problem."""
+    from inhouse.data.read import read_tickets
+
+    frame = read_tickets(path, intents=intents)
+    if "intent" not in frame.columns:
+        raise DataError(
+            [Problem(str(path), None, "intent", "column missing; add each ticket's intent")]
+        )
+    first = _first_line(path)
+    missing = [
+        i for i, v in enumerate(frame["intent"].to_list()) if v is None or not str(v).strip()
+    ]
+    if missing:
+        problems = [
+            Problem(str(path), first + i, "intent", "missing; give every training ticket an intent")
+            for i in missing[:MAX_PROBLEMS]
+        ]
+        raise DataError(problems, truncated=max(0, len(missing) - MAX_PROBLEMS))
+    return frame
+
+
+def split_valid(
+    frame: pl.DataFrame, fraction: float, seed: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A seeded hold-out of `fraction` of each intent (intents with one ticket stay in train)."""
+    if not 0.0 <= fraction < 0.5:
+        raise InhouseError(f"--valid-fraction {fraction} is out of range; use 0 to 0.5, e.g. 0.1")
+    rng = np.random.default_rng(seed)
+    held: list[int] = []
+    for _, idx in (
+        frame.with_row_index("row").group_by("intent", maintain_order=True).agg("row").iter_rows()
+    ):
+        rows = list(idx)
+        k = int(round(len(rows) * fraction))
+        if len(rows) > 1 and k > 0:
+            held.extend(rng.choice(rows, size=min(k, len(rows) - 1), replace=False).tolist())
+    mask = np.zeros(frame.height, dtype=bool)
+    mask[held] = True
+    return frame.filter(~pl.Series(mask)), frame.filter(pl.Series(mask))
+
+
+def fit_router_from_tickets(
+    tickets: Path,
+    out: Path,
+    system: str = "finetuned",
+    valid_fraction: float = 0.1,
+    intents: Collection[str] | None = None,
+    config: dict[str, Any] | None = None,
+) -> FitReport:
+    """Read tickets, fit `system` on the rest, calibrate out-of-scope on the hold-out, save."""
+    frame = read_labelled_tickets(Path(tickets), intents)
+    train, valid = split_valid(frame, valid_fraction)
+    start, cpu = time.perf_counter(), time.process_time()
+    router: Router = make_router(system, **(config or {}))
+    router.fit(train["text"].to_list(), train["intent"].to_list())
+    router.save(Path(out))
+    calibration: dict[str, float] = {}
+    if valid.height:  # the threshold is set on what is served: the saved router
+        router = load_router(Path(out))
+        calibration = router.calibrate(valid["text"].to_list(), valid["intent"].to_list())
+        router.save(Path(out))
+    return FitReport(
+        system=system,
+        n_train=train.height,
+        n_valid=valid.height,
+        intents=len({i for i in frame["intent"].to_list() if i != OUT_OF_SCOPE}),
+        calibration=calibration,
+        wall_seconds=time.perf_counter() - start,
+        cpu_seconds=time.process_time() - cpu,
+    )
+
+
+@dataclass(frozen=True)
+class Route:
+    """One routed message."""
+
+    intent: str
+    confidence: float
+    out_of_scope: bool
+    truncated_from: int | None  # original length in characters when the message was cut
+
+
+def route_message(router_dir: Path, text: object) -> Route:
+    """Route one message with a saved router; empty or non-text input is an `InhouseError`."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InhouseError(
+                f"the message is not UTF-8 text (byte {e.start}); send the customer's words"
+            ) from None
+    if not isinstance(text, str):
+        raise InhouseError(f"the message is not text (got {type(text).__name__})")
+    if "\x00" in text:
+        raise InhouseError("the message contains NUL bytes; it looks like a binary file, not text")
+    if not text.strip():
+        raise InhouseError(
+            'the message is empty; give the customer\'s words, e.g. "my card is lost"'
+        )
+    truncated = len(text) if len(text) > MAX_CHARS else None
+    router = load_router(Path(router_dir))
+    labels, conf = router.predict([text[:MAX_CHARS]])
+    return Route(labels[0], float(conf[0]), labels[0] == OUT_OF_SCOPE, truncated)

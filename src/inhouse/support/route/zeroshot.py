@@ -1,0 +1,124 @@
+"""`zero-shot-labels`: the pretrained embedder matched against intent names, no training data.
+
+`card_arrival` reads as "card arrival"; a company may give a description per intent instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inhouse.models.embedder import Embedder
+from inhouse.models.encoder import Views, export_views, serve_views
+from inhouse.models.layers import layer_features
+from inhouse.support.route.base import (
+    OUT_OF_SCOPE,
+    RouterKind,
+    apply_threshold,
+    check_embedder,
+    check_texts,
+    choose_threshold,
+    embedder_record,
+    write_meta,
+    write_router_dir,
+)
+
+
+def intent_phrase(intent: str) -> str:
+    """`card_arrival` -> "card arrival", `getRefund` -> "get refund"."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", intent)
+    return re.sub(r"[_\-.:/]+", " ", spaced).strip().lower()
+
+
+class ZeroShotRouter:
+    """Cosine similarity between a message and each intent's name (or description)."""
+
+    name = "zero-shot-labels"
+    kind: RouterKind = "off-the-shelf"
+    stores_embedder = False
+    serve_precision = "float32"  # one view runs well within the latency target; exact
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        descriptions: Mapping[str, str] | None = None,
+        max_in_scope_drop: float = 0.01,
+    ) -> None:
+        self.embedder = embedder
+        self.descriptions = dict(descriptions or {})
+        self.max_in_scope_drop = max_in_scope_drop
+        self.threshold = 0.0
+        self.calibration: dict[str, float] = {}
+        self.classes: list[str] = []
+        self.vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+        self.serving: Views | None = None  # set by `load`: the exported graph
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """The last layer's mean-pooled state: the sentence embedding."""
+        if self.serving is not None:
+            return self.serving(texts)[0]
+        return layer_features(self.embedder, texts, layers=(-1,))
+
+    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> ZeroShotRouter:
+        """Reads only the intent names: no ticket text is used."""
+        self.classes = sorted({i for i in intents if i != OUT_OF_SCOPE})
+        if not self.classes:
+            from inhouse.errors import InhouseError
+
+            raise InhouseError("no in-scope intents to match against; give intent names")
+        phrases = [self.descriptions.get(c) or intent_phrase(c) for c in self.classes]
+        self.vectors = self.features(phrases)
+        return self
+
+    def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        sims = self.features(check_texts(texts)) @ self.vectors.T
+        best = sims.argmax(axis=1)
+        conf = np.clip(sims[np.arange(len(best)), best], 0.0, 1.0)
+        return [self.classes[i] for i in best], conf
+
+    def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
+        best, conf = self.raw(val_texts)
+        self.calibration = choose_threshold(best, conf, val_intents, self.max_in_scope_drop)
+        self.threshold = self.calibration["threshold"]
+        return self.calibration
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        return apply_threshold(*self.raw(texts), self.threshold)
+
+    def save(self, path: Path) -> None:
+        def write(folder: Path) -> None:
+            np.savez(folder / "arrays.npz", vectors=self.vectors)
+            export_views(folder, [(self.embedder, (-1,))], self.serve_precision)
+            write_meta(
+                folder,
+                {
+                    "system": self.name,
+                    "kind": self.kind,
+                    "embedder": embedder_record(self.embedder),
+                    "config": {
+                        "descriptions": self.descriptions,
+                        "max_in_scope_drop": self.max_in_scope_drop,
+                    },
+                    "classes": self.classes,
+                    "threshold": self.threshold,
+                    "calibration": self.calibration,
+                },
+            )
+
+        write_router_dir(path, write)
+
+    @classmethod
+    def load(cls, path: Path, embedder: Embedder, meta: dict[str, Any]) -> ZeroShotRouter:
+        check_embedder(meta["embedder"], embedder, path)
+        router = cls(embedder, **meta["config"])
+        with np.load(Path(path) / "arrays.npz") as arrays:
+            router.vectors = np.asarray(arrays["vectors"], dtype=np.float32)
+        router.serving = serve_views(path, [(embedder, (-1,))])
+        router.classes = list(meta["classes"])
+        router.threshold = float(meta["threshold"])
+        router.calibration = dict(meta["calibration"])
+        return router

@@ -1,0 +1,72 @@
+"""A whole bake-off on tiny company tickets: routers, costs, API rows, report, in ~seconds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from inhouse.bakeoff.company import split_tickets
+from inhouse.bakeoff.prices import load_prices
+from inhouse.bakeoff.run import write_bakeoff
+from inhouse.bakeoff.workloads import Bakeoff, bakeoff
+from inhouse.datasets.types import IntentData
+from inhouse.errors import ConfigError
+from inhouse.eval.results import read_results
+
+
+def test_bakeoff_on_company_tickets(tmp_path: Path, intent_data: IntentData, embedder) -> None:
+    tickets = pl.concat([intent_data.train, intent_data.test])
+    data = split_tickets(tickets, name="acme-tickets")
+    run = Bakeoff(
+        prices=load_prices(), systems=["logistic"], api_models=["gpt-5-nano", "qwen3-5-flash"]
+    )
+    result = bakeoff(data, run, embedder=embedder)
+    by_kind: dict[str, list] = {}
+    for s in result.systems:
+        by_kind.setdefault(s.kind, []).append(s)
+    (logistic,) = by_kind["in-house"]
+    assert logistic.cost_usd_per_1k is not None and logistic.cost_usd_per_1k > 0
+    assert (logistic.model_extra or {})["cost_breakdown"][
+        "cpu_basis"
+    ] == "measured CPU time per request"
+    api = by_kind["api-estimate"]
+    assert len(api) == 3 * 2  # three prompt styles × two models, no published rows for acme
+    assert all(s.metrics.get("accuracy", 0) is None for s in api)
+    assert all((s.model_extra or {})["tokens"]["input_mean"] > 0 for s in api)
+    assert "embedder" in (result.model_extra or {})["fingerprints"]
+
+    report = write_bakeoff([result], run, tmp_path / "out")
+    back = read_results(tmp_path / "out" / "bakeoff.json")
+    assert back[0].systems[0].name == result.systems[0].name
+    assert isinstance(json.loads((tmp_path / "out" / "bakeoff.json").read_text()), list)
+    assert "acme-tickets" in report.read_text()
+
+
+def test_bakeoff_command_refuses_both_dataset_and_files(tmp_path: Path) -> None:
+    from inhouse.bakeoff.run import run_bakeoff
+
+    run = Bakeoff(prices=load_prices())
+    with pytest.raises(ConfigError, match="Can't use --dataset with"):
+        run_bakeoff("support", tmp_path, run, dataset="banking77", tickets=tmp_path / "t.csv")
+    with pytest.raises(ConfigError, match="not a support dataset"):
+        run_bakeoff("support", tmp_path, run, dataset="goodbooks-sample")
+
+
+def test_bakeoff_on_resolved_tickets(intent_data: IntentData, embedder) -> None:
+    from inhouse.datasets.types import ResponseData
+
+    def frame(df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(("Answer for " + pl.col("intent")).alias("resolution"))
+
+    data = ResponseData("acme-answers", frame(intent_data.train), frame(intent_data.test), "p")
+    run = Bakeoff(prices=load_prices(), systems=["tfidf-knn"], api_models=["gpt-5-nano"])
+    result = bakeoff(data, run, embedder=embedder)
+    kinds = [s.kind for s in result.systems]
+    assert kinds.count("api-estimate") == 1
+    api = result.systems[kinds.index("api-estimate")]
+    assert (api.model_extra or {})["tokens"]["output_mean"] == 4.0  # "Answer for <intent>"
+    measured = [s for s in result.systems if s.kind != "api-estimate"]
+    assert measured and all(s.cost_usd_per_1k is not None for s in measured)

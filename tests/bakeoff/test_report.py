@@ -1,0 +1,23 @@
+"""The report renders as one self-contained HTML file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from inhouse.bakeoff.prices import load_prices
+from inhouse.bakeoff.report import render_report, write_report
+
+
+def test_report_is_self_contained(tmp_path: Path, make_result) -> None:
+    html = render_report([make_result()], load_prices())
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert html.count("<svg") == 1
+    assert "16.2 % more accurate" in html
+    assert "Loukas et al., ICAIF 2023" in html
+    assert "2026-10-09" in html and "AWS price list" in html  # machine price date and source
+    assert "approximate (o200k)" in html  # Claude / Gemini rows of the price table
+    out = tmp_path / "r" / "report.html"
+    write_report([make_result()], load_prices(), out)
+    assert out.read_text().startswith("<!DOCTYPE html>")

@@ -1,0 +1,72 @@
+"""The recommend bench end to end on a checkerboard split: tuning, refit, test, latency."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from inhouse.datasets.types import RecCase, RecommendData
+from inhouse.recommend import evaluate as bench
+from inhouse.recommend.cooc import Cooc
+
+from . import checkerboard as cb
+
+
+def checkerboard_data() -> RecommendData:
+    ev = cb.events().with_columns(pl.int_range(pl.len()).over("user_id").alias("pos"))
+    seqs = ev.group_by("user_id", maintain_order=True).agg("item_id")
+    valid = [RecCase(u, s[:2], [s[2]]) for u, s in seqs.iter_rows()]
+    test = [RecCase(u, s[:3], [s[3]]) for u, s in seqs.iter_rows()]
+    return RecommendData(
+        name="checkerboard",
+        catalog=cb.catalog(),
+        train_events=ev.filter(pl.col("pos") < 2).drop("pos"),
+        valid_events=ev.filter(pl.col("pos") == 2).drop("pos"),
+        valid=valid,
+        test=test,
+        protocol="leave-one-out on the checkerboard",
+    )
+
+
+def test_bench_tunes_on_valid_and_scores_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    grid = [{"window": 1, "backward": 0.0}, {"window": 3, "backward": 1.0}]
+    monkeypatch.setattr(Cooc, "param_grid", grid)
+    monkeypatch.setattr(bench, "LATENCY_USERS", 10)
+    result = bench.bench_recommend(checkerboard_data(), ["popularity", "cooc"])
+    assert result.primary_metric == "ndcg@10" and result.workload == "recommend"
+    rows = {s.name: s for s in result.systems}
+    assert set(rows["cooc"].metrics) == {"recall@10", "ndcg@10", "recall@20", "ndcg@20", "mrr@10"}
+    assert rows["cooc"].metrics["recall@10"] == 1.0  # the group-A target ranks above all group B
+    assert rows["cooc"].metrics["ndcg@10"] > rows["popularity"].metrics["ndcg@10"]  # type: ignore[operator]
+    tuning = rows["cooc"].model_extra["tuning"]  # type: ignore[index]
+    assert [t["params"] for t in tuning] == grid
+    assert rows["cooc"].model_extra["parameters"] in grid  # type: ignore[index]
+    assert rows["cooc"].latency_ms is not None and rows["cooc"].latency_ms.p99 > 0
+    assert result.best("baseline") is rows["cooc"]
+
+
+def test_a_blend_row_is_refitted_with_its_systems_own_parameters() -> None:
+    from inhouse.eval.results import BenchResult, SystemResult
+
+    def row(name: str, kind: str, **params: object) -> SystemResult:
+        return SystemResult(name=name, kind=kind, metrics={}, parameters=params)  # type: ignore[arg-type]
+
+    result = BenchResult(
+        workload="recommend",
+        dataset="d",
+        protocol="p",
+        primary_metric="ndcg@10",
+        systems=[
+            row("cooc", "baseline", window=5),
+            row("two-tower", "in-house", seeds=2),
+            row("blend", "in-house", systems=["cooc", "two-tower"], weights=[1.0, 3.0]),
+        ],
+    )
+    assert bench.row_parameters(result, "blend") == {
+        "systems": [
+            {"name": "cooc", "params": {"window": 5}},
+            {"name": "two-tower", "params": {"seeds": 2}},
+        ],
+        "weights": [1.0, 3.0],
+    }
+    assert bench.row_parameters(result, "cooc") == {"window": 5}

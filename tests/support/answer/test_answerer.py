@@ -1,0 +1,130 @@
+"""Grounded answers over the dozen fixture articles: citations, escalation, the generator seam."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inhouse.cli import main
+from inhouse.support.answer.answerer import Answerer, min_evidence_on
+from inhouse.support.answer.generator import Message
+from inhouse.support.retrieve.base import Retriever
+from inhouse.support.retrieve.registry import make_retriever
+from tests.support.retrieve.test_retrieve import articles_frame, shared_embedder
+
+
+@cache
+def retriever() -> Retriever:
+    r = make_retriever("hybrid", shared_embedder())
+    r.index(articles_frame())
+    return r
+
+
+class RecordingGenerator:
+    """A test double: remembers the messages it was sent and answers with a fixed line."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.sent: list[list[Message]] = []
+
+    def chat(self, messages: list[Message]) -> str:
+        self.sent.append(messages)
+        return "Freeze the card in the app [1]."
+
+
+class FixedRouter:
+    """A test double for the Router protocol: always the same intent."""
+
+    def __init__(self, intent: str) -> None:
+        self.intent = intent
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        return [self.intent] * len(texts), np.ones(len(texts))
+
+
+def test_in_scope_question_is_answered_with_citations() -> None:
+    ans = Answerer(retriever()).ask("My debit card was stolen, what should I do?")
+    assert not ans.escalate
+    assert ans.citations[0].article_id == "card-lost"
+    assert "freeze it in the app" in ans.citations[0].passage
+    assert "[1] Report a lost or stolen card" in ans.answer
+    assert ans.confidence == pytest.approx(max(c.score for c in ans.citations))
+
+
+def test_off_topic_question_escalates() -> None:
+    ans = Answerer(retriever()).ask("What is a good recipe for banana bread with walnuts?")
+    assert ans.escalate
+    assert "weak evidence" in ans.reason
+    assert "human agent" in ans.answer
+
+
+def test_router_out_of_scope_escalates_and_intent_is_reported() -> None:
+    ans = Answerer(retriever(), router=FixedRouter("oos")).ask("reset my PIN please")
+    assert ans.escalate and ans.intent == "oos" and "out of scope" in ans.reason
+    ok = Answerer(retriever(), router=FixedRouter("change_pin")).ask("reset my PIN please")
+    assert not ok.escalate and ok.intent == "change_pin"
+
+
+def test_generator_gets_the_passages_and_no_pii() -> None:
+    gen = RecordingGenerator()
+    question = (
+        "My card 4111 1111 1111 1111 was stolen. Call me on 415-555-2983 or "
+        "anna.volkova@example.com."
+    )
+    ans = Answerer(retriever(), generator=gen).ask(question)
+    assert ans.answer == "Freeze the card in the app [1]."
+    assert ans.citations and ans.citations[0].article_id == "card-lost"
+    (messages,) = gen.sent
+    prompt = "\n".join(m["content"] for m in messages)
+    for c in ans.citations:
+        assert c.passage in prompt
+    for pii in ("4111 1111 1111 1111", "415-555-2983", "anna.volkova@example.com"):
+        assert pii not in prompt
+    assert "stolen" in prompt
+
+
+def test_generator_is_not_called_when_escalating() -> None:
+    gen = RecordingGenerator()
+    ans = Answerer(retriever(), generator=gen).ask("Who won the football world cup in 1998?")
+    assert ans.escalate and gen.sent == []
+
+
+def test_threshold_separates_scores() -> None:
+    t = min_evidence_on(np.array([0.5, 0.6, 0.7]), np.array([0.1, 0.2, 0.55]))
+    assert t == pytest.approx(0.5) or t == pytest.approx(0.6)
+    assert min_evidence_on(np.array([0.5, 0.6]), np.array([0.1, 0.2])) == pytest.approx(0.5)
+
+
+def cli(args: list[str]) -> int:
+    """Run the `inhouse` entry point; its exit code (Typer exits even on success)."""
+    try:
+        main(args)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
+
+
+def test_cli_index_then_ask(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    articles = tmp_path / "articles.csv"
+    articles_frame().write_csv(articles)
+    index = ["support", "index", "--articles", str(articles), "--out", str(tmp_path / "ix")]
+    assert cli([*index, "--system", "bm25"]) == 0
+    assert "bm25" in capsys.readouterr().out
+    assert cli(["support", "ask", str(tmp_path / "ix"), "my debit card was stolen", "--json"]) == 0
+    ans = json.loads(capsys.readouterr().out)
+    assert ans["escalate"] is False
+    assert ans["citations"][0]["article_id"] == "card-lost"
+
+
+def test_cli_unknown_system_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    articles = tmp_path / "articles.csv"
+    articles_frame().write_csv(articles)
+    index = ["support", "index", "--articles", str(articles), "--out", str(tmp_path / "ix")]
+    assert cli([*index, "--system", "nope"]) == 2
+    assert not (tmp_path / "ix").exists()

@@ -1,0 +1,130 @@
+"""`inhouse support fit-router` and `inhouse support route`: happy path and bad input."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from inhouse.cli import main
+from tests.support.route.test_router import TRAIN
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def write_tickets(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["ticket_id", "text", "intent"])
+        for i, (text, intent) in enumerate(rows):
+            w.writerow([f"t{i}", text, intent])
+    return path
+
+
+@pytest.fixture(scope="module")
+def router_dir(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    rows = [(t, intent) for intent, texts in TRAIN.items() for t in texts]
+    tickets = write_tickets(tmp / "tickets.csv", rows)
+    code = main_ok(
+        [
+            "support",
+            "fit-router",
+            "--tickets",
+            str(tickets),
+            "--out",
+            str(tmp / "r"),
+            "--system",
+            "logistic",
+            "--valid-fraction",
+            "0.25",
+        ]
+    )
+    assert code == 0
+    return tmp / "r"
+
+
+def main_ok(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
+
+
+def test_route_prints_intent(router_dir, capsys):
+    code, out, _ = run(["support", "route", str(router_dir), "my card never arrived"], capsys)
+    assert code == 0
+    assert "intent: card_arrival" in out and "confidence:" in out and "escalate: no" in out
+
+
+def test_route_empty_message(router_dir, capsys):
+    code, _, err = run(["support", "route", str(router_dir), "   "], capsys)
+    assert code == 2 and "empty" in err
+
+
+def test_route_huge_message_is_truncated(router_dir, capsys):
+    code, out, _ = run(["support", "route", str(router_dir), "reset my password " * 6000], capsys)
+    assert code == 0 and "routed on its first 2000" in out and "intent: reset_password" in out
+
+
+def test_route_binary_file(router_dir, tmp_path, capsys):
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\xff\xfe\x00\x01binary")
+    code, _, err = run(["support", "route", str(router_dir), "--file", str(blob)], capsys)
+    assert code == 2 and "not UTF-8" in err
+
+
+def test_route_not_a_router(tmp_path, capsys):
+    code, _, err = run(["support", "route", str(tmp_path), "hello"], capsys)
+    assert code == 2 and "not a router folder" in err
+
+
+def test_fit_missing_intent_names_the_line(tmp_path, capsys):
+    tickets = write_tickets(tmp_path / "t.csv", [("a", "x"), ("b", "y"), ("c", "")])
+    code, _, err = run(
+        [
+            "support",
+            "fit-router",
+            "--tickets",
+            str(tickets),
+            "--out",
+            str(tmp_path / "r"),
+            "--system",
+            "logistic",
+        ],
+        capsys,
+    )
+    assert code == 2 and "t.csv:4" in err and "intent" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_fit_unknown_intent_names_the_line(tmp_path, capsys):
+    tickets = write_tickets(tmp_path / "t.csv", [("a", "x"), ("b", "y"), ("c", "zzz")])
+    allowed = tmp_path / "intents.txt"
+    allowed.write_text("x\ny\n")
+    code, _, err = run(
+        [
+            "support",
+            "fit-router",
+            "--tickets",
+            str(tickets),
+            "--out",
+            str(tmp_path / "r"),
+            "--system",
+            "logistic",
+            "--intents",
+            str(allowed),
+        ],
+        capsys,
+    )
+    assert code == 2 and "t.csv:4" in err and "zzz" in err
