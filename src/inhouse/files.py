@@ -12,6 +12,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -75,3 +79,26 @@ def write_version(root: Path, write: Callable[[Path], None]) -> Path:
         raise
     atomic_write_text(root / CURRENT, name + "\n")
     return root / name
+
+
+def byte_progress(description: str = "{task.description}", stderr: bool = False) -> Progress:
+    """A transient Rich progress bar counting bytes (size, speed, time left), for downloads and
+    hashing of large files."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (
+        TextColumn(description),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=Console(stderr=stderr), transient=True)

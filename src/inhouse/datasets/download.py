@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from inhouse.datasets.catalogue import CATALOGUE, Catalogue, DatasetFile, DatasetRecord
 from inhouse.datasets.checksums import matches
 from inhouse.errors import DatasetError
+from inhouse.files import byte_progress
 from inhouse.settings import get_settings
 
 if TYPE_CHECKING:  # httpx and rich load only when something is downloaded
@@ -83,7 +84,7 @@ def fetch(record: DatasetRecord, folder: Path) -> None:
         import httpx
 
         timeout = httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-        with httpx.Client(timeout=timeout, follow_redirects=True) as client, _progress() as bar:
+        with httpx.Client(timeout=timeout, follow_redirects=True) as client, byte_progress() as bar:
             total = bar.add_task(
                 f"{record.name}: {len(todo)} files", total=sum(f.size for f, _ in todo)
             )
@@ -112,26 +113,6 @@ def convert(record: DatasetRecord, folder: Path) -> None:
 def _verified(path: Path, f: DatasetFile) -> bool:
     """Present with the right size (a full sha256 is checked when the file is downloaded)."""
     return path.is_file() and path.stat().st_size == f.size
-
-
-def _progress() -> Progress:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    )
 
 
 def _download(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from inhouse.errors import ModelError
+from inhouse.files import byte_progress
 
 Format = Literal["hf-folder", "safetensors", "gguf"]
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
@@ -106,25 +107,8 @@ def sha256_files(paths: Iterable[Path], progress: bool | None = None) -> list[st
         progress = sum(sizes) >= PROGRESS_MIN_BYTES
     if not progress:
         return [_hash(p) for p in paths]
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    columns = (
-        TextColumn("sha256 {task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
     digests = []
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with byte_progress("sha256 {task.description}", stderr=True) as bar:
         for p, size in zip(paths, sizes, strict=True):
             task = bar.add_task(p.name, total=size)
             digests.append(_hash(p, lambda n, t=task: bar.advance(t, n)))
