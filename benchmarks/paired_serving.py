@@ -179,7 +179,9 @@ def main() -> None:
                     got = _run(sides[side], "measure", case, Path(tmp) / side / case)
                     assert got is not None
                     runs[side].append(got)
-            med = {s: {k: float(np.median([x[k] for x in v])) for k in v[0]} for s, v in runs.items()}
+            med = {
+                s: {k: float(np.median([x[k] for x in v])) for k in v[0]} for s, v in runs.items()
+            }
             row = {
                 "case": case,
                 "old": med["old"],

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from inhouse.datasets import load
+from inhouse.eval.ranking import METRICS
 from inhouse.eval.results import read_results, write_results
 from inhouse.recommend.evaluate import bench_recommend, remeasure_latency
-from inhouse.recommend.metrics import METRICS
 
 
 def main() -> None:

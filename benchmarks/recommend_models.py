@@ -26,11 +26,12 @@ from rich.table import Table
 
 from inhouse.datasets import load
 from inhouse.datasets.types import RecommendData
+from inhouse.eval.ranking import METRICS
 from inhouse.eval.results import BenchResult, SystemResult, write_results
 from inhouse.recommend.base import BaseRecommender
 from inhouse.recommend.blend import Blend, learn_weights, standardise
 from inhouse.recommend.evaluate import LATENCY_USERS, measure_latency, tune
-from inhouse.recommend.metrics import METRICS, evaluate
+from inhouse.recommend.metrics import evaluate
 from inhouse.recommend.registry import make
 
 TUNED = ["popularity", "recent-popularity", "cooc", "tfidf", "offshelf-text", "als", "ease"]
@@ -61,8 +62,7 @@ def latency(model: BaseRecommender, data: RecommendData) -> dict[str, Any]:
     users = [c.user_id for c in data.test][:LATENCY_USERS]
     with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
         model.save(Path(tmp))
-        wall, cpu = measure_latency(Path(tmp), users)
-    return {"latency_ms": wall, "cpu_latency_ms": cpu.model_dump()}
+        return measure_latency(Path(tmp), users).fields()
 
 
 def run(

@@ -7,6 +7,7 @@ in the working directory (or the file named by `INHOUSE_CONFIG`), then defaults.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -71,6 +73,15 @@ def get_settings(**overrides: Any) -> Settings:
     """
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(
+            f"{_config_file()}: not valid TOML ({e}); fix it, or set INHOUSE_CONFIG to another file"
+        ) from None
+    except SettingsError as e:  # an INHOUSE_* variable that does not parse, e.g. bad JSON
+        raise ConfigError(
+            f"invalid settings ({e}); a dict-valued INHOUSE_* variable takes JSON, e.g. "
+            """INHOUSE_PII_PATTERNS='{"MEMBER": "M-[0-9]{6}"}'"""
+        ) from None
     except ValidationError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()

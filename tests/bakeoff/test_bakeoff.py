@@ -14,6 +14,7 @@ from inhouse.bakeoff.run import write_bakeoff
 from inhouse.bakeoff.workloads import Bakeoff, bakeoff
 from inhouse.datasets.types import IntentData
 from inhouse.errors import ConfigError
+from inhouse.eval.latency import CPU_STATISTIC
 from inhouse.eval.results import read_results
 
 
@@ -29,9 +30,9 @@ def test_bakeoff_on_company_tickets(tmp_path: Path, intent_data: IntentData, emb
         by_kind.setdefault(s.kind, []).append(s)
     (logistic,) = by_kind["in-house"]
     assert logistic.cost_usd_per_1k is not None and logistic.cost_usd_per_1k > 0
-    assert (logistic.model_extra or {})["cost_breakdown"][
-        "cpu_basis"
-    ] == "measured CPU time per request"
+    assert (logistic.model_extra or {})["cost_breakdown"]["cpu_basis"] == (
+        f"measured: {CPU_STATISTIC}"
+    )
     api = by_kind["api-estimate"]
     assert len(api) == 3 * 2  # three prompt styles × two models, no published rows for acme
     assert all(s.metrics.get("accuracy", 0) is None for s in api)

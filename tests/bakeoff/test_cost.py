@@ -55,3 +55,13 @@ def test_api_request_cost_by_hand() -> None:
     assert request_cost(1000, 10, gpt4o) == pytest.approx(0.0026)
     # 800 of them cached at $1.25/1M: 200×2.5 + 800×1.25 + 10×10 = 1600 / 1e6
     assert request_cost(1000, 10, gpt4o, cached_tokens=800) == pytest.approx(0.0016)
+
+
+def test_cpu_basis_names_the_statistic_of_the_row() -> None:
+    from inhouse.eval.latency import CPU_STATISTIC
+
+    table, basis = load_prices(), CostBasis()
+    named = inhouse_cost(_row(cpu_ms_per_request=2.0, cpu_statistic=CPU_STATISTIC), table, basis)
+    assert CPU_STATISTIC in str(named["cpu_basis"])
+    old = inhouse_cost(_row(cpu_ms_per_request=2.0), table, basis)  # a file from before
+    assert "not recorded" in str(old["cpu_basis"])

@@ -21,3 +21,19 @@ def test_report_is_self_contained(tmp_path: Path, make_result) -> None:
     out = tmp_path / "r" / "report.html"
     write_report([make_result()], load_prices(), out)
     assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_says_which_cpu_statistic_the_cost_rests_on(make_result) -> None:
+    from inhouse.bakeoff.cost import fill_costs
+    from inhouse.eval.latency import CPU_STATISTIC
+
+    result = make_result()
+    rows = [
+        r.model_copy(update={"cpu_ms_per_request": 0.5, "cpu_statistic": CPU_STATISTIC})
+        if r.kind != "api-estimate"
+        else r
+        for r in result.systems
+    ]
+    priced = fill_costs(result.model_copy(update={"systems": rows}), load_prices())
+    html = render_report([priced], load_prices())
+    assert f"the basis of $ per 1k: measured: {CPU_STATISTIC}" in html

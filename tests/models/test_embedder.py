@@ -111,3 +111,38 @@ def test_load_embedder_by_name(tmp_path: Path) -> None:
     assert (e.name, e.dim) == ("my-minilm", 384)
     assert e.fingerprint().sha256 == DESIGN_SHA256
     assert read_registry()["my-minilm"].catalogue_id == "all-MiniLM-L6-v2"  # matched by hash
+
+
+def test_embedding_runs_the_encoder_graph_equal_to_encode(default, monkeypatch) -> None:
+    """A mean-pooling BERT-like model is embedded by `models.encoder`, as encode() would."""
+    from inhouse.models.encoder import sentence_graph
+
+    words = ["card", "refund", "top-up", "PIN", "exchange rate", "Überweisung", "東京"]
+    texts = [" ".join(words[: 1 + i % 7]) * (1 + i % 5) for i in range(150)]
+    texts += ["card " * 200 + "refund " * 100, "", "  where is my card?  "]  # cut at 256 tokens
+    want = default.model.encode(texts, batch_size=64, normalize_embeddings=True)
+    assert sentence_graph(default) is not None
+    monkeypatch.setattr(default.model, "encode", None)  # the graph path never calls it
+    got = default.embed(texts, batch_size=64)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert got.dtype == np.float32 and got.flags["C_CONTIGUOUS"]
+    assert float(got[-3] @ default.embed(["card " * 200])[0]) < 0.999  # read past 128 tokens
+
+
+def test_other_pooling_is_embedded_by_encode(tmp_path: Path, default) -> None:
+    import json
+
+    from inhouse.models.encoder import sentence_graph
+
+    copy = tmp_path / "cls-pooled"
+    shutil.copytree(default_embedder_path(), copy)
+    config = copy / "1_Pooling" / "config.json"
+    pooling = json.loads(config.read_text())
+    pooling |= {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}
+    config.write_text(json.dumps(pooling))
+    cls = SentenceTransformerEmbedder(copy)
+    assert sentence_graph(cls) is None
+    texts = ["card not arrived", "where is my card?", "I was charged twice"]
+    want = cls.model.encode(texts, normalize_embeddings=True)
+    assert cls.embed(texts).tobytes() == np.ascontiguousarray(want, dtype=np.float32).tobytes()
+    assert np.abs(cls.embed(texts) - default.embed(texts)).max() > 0.05

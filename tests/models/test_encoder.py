@@ -1,4 +1,4 @@
-"""Serving graphs: ONNX Runtime and torch give the features the routers were fitted on."""
+"""The encoder graph: Hugging Face's hidden states at fit time, the same from ONNX Runtime."""
 
 from __future__ import annotations
 
@@ -6,21 +6,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-from inhouse.models import encoder as router_serve
-from inhouse.models.encoder import (
-    SERVE_FILE,
-    OnnxViews,
-    TorchViews,
-    export_views,
-    shared_blocks,
-    view_stack,
-)
-from inhouse.models.layers import layer_features
+from inhouse.models import features, onnx
+from inhouse.models.encoder import MAX_TOKENS, TorchViews, encoder_graph, shared_blocks
+from inhouse.models.features import view_features
+from inhouse.models.onnx import MIN_COSINE, ONNX_FILE, OnnxViews, export_onnx, load_views
 from inhouse.support.route.registry import load_router, make_router
 from tests.support.route.test_router import INTENTS, OOS_VAL, QUERIES, TEXTS, embedder  # noqa: F401
 
 MESSAGES = [q for q, _ in QUERIES] + OOS_VAL + ["card " * 300]  # the last is cut at 128 tokens
+
+
+def hidden_states(embedder, texts, layers):  # noqa: F811
+    """The reference: HF's own forward with `output_hidden_states`, mean-pooled per layer."""
+    hf, tokenizer = embedder.model[0].auto_model, embedder.model.tokenizer
+    batch = tokenizer(
+        texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+    )
+    with torch.inference_mode():
+        states = hf(**batch, output_hidden_states=True).hidden_states
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    pooled = [(states[i] * mask).sum(1) / mask.sum(1) for i in layers]
+    return torch.cat([torch.nn.functional.normalize(p, dim=-1) for p in pooled], -1).numpy()
 
 
 @pytest.fixture(scope="module")
@@ -34,22 +42,35 @@ def test_tuned_view_shares_only_its_frozen_blocks(finetuned, embedder):  # noqa:
     tuned = finetuned.embedder.model[0].auto_model
     assert shared_blocks(base, tuned) == 3  # frozen_layers=3: embeddings and blocks 0-2
     assert shared_blocks(base, base) == 6
-    built = view_stack(finetuned.views())
+    built = encoder_graph(finetuned.views())
     assert built is not None and built[0].starts == [-1, 3]
 
 
-def test_torch_graph_equals_layer_features(finetuned, embedder):  # noqa: F811
+def test_torch_graph_equals_hf_hidden_states(finetuned, embedder):  # noqa: F811
     views = [(embedder, (2, -1)), (finetuned.embedder, (-1,))]
-    built = view_stack(views)
+    built = encoder_graph(views)
     assert built is not None
     got = TorchViews(*built)(MESSAGES)
+    np.testing.assert_allclose(got[0], hidden_states(embedder, MESSAGES, (2, -1)), atol=1e-6)
     np.testing.assert_allclose(
-        got[0], layer_features(embedder, MESSAGES, layers=(2, -1)), atol=1e-5
-    )
-    np.testing.assert_allclose(
-        got[1], layer_features(finetuned.embedder, MESSAGES, layers=(-1,)), atol=1e-5
+        got[1], hidden_states(finetuned.embedder, MESSAGES, (-1,)), atol=1e-6
     )
     assert got[0].shape == (len(MESSAGES), 2 * embedder.dim)
+    assert np.abs(got[1] - got[0][:, embedder.dim :]).max() > 1e-3  # the tuned view differs
+
+
+def test_fit_time_features_are_hf_hidden_states_memoised(embedder, monkeypatch):  # noqa: F811
+    want = hidden_states(embedder, MESSAGES, range(7))
+    np.testing.assert_allclose(view_features(embedder, MESSAGES), want, atol=1e-6)
+    monkeypatch.setattr(features, "CACHE_MIN", 1)
+    monkeypatch.setattr(features, "_cache", type(features._cache)())
+    last = view_features(embedder, MESSAGES, (-1,))  # every layer computed and kept
+    np.testing.assert_allclose(last, want[:, -embedder.dim :], atol=1e-6)
+    assert len(features._cache) == 1
+    two = view_features(embedder, MESSAGES, (0, 2))
+    np.testing.assert_allclose(two, np.hstack([want[:, :384], want[:, 768:1152]]), atol=1e-6)
+    assert len(features._cache) == 1  # the other layers came from the same pass
+    assert view_features(embedder, [], (2, -1)).shape == (0, 768)
 
 
 def _cosines(a, b):
@@ -57,10 +78,27 @@ def _cosines(a, b):
 
 
 @pytest.mark.parametrize("precision", ["float32", "int8"])
+def test_onnx_export_of_an_embedder_matches_torch(embedder, tmp_path, monkeypatch, precision):  # noqa: F811
+    """Any embedder's graph exports: here the sentence embedding, served one text per run."""
+    monkeypatch.setattr(onnx, "_exports", type(onnx._exports)())
+    path = tmp_path / "sentence.onnx"
+    views = [(embedder, (-1,))]
+    assert export_onnx(path, views, precision)
+    served = load_views(path, views, max_length=256)
+    assert isinstance(served, OnnxViews)
+    texts = MESSAGES + ["card " * 400]  # cut at 256 tokens by both
+    got = served(texts)[0]
+    want = embedder.embed(texts)
+    assert _cosines(got, want).min() >= MIN_COSINE[precision]
+    if precision == "int8":
+        assert np.abs(got - want).max() > 1e-4  # it really is another graph
+
+
+@pytest.mark.parametrize("precision", ["float32", "int8"])
 def test_loaded_router_serves_with_onnxruntime(finetuned, tmp_path, monkeypatch, precision):
     monkeypatch.setitem(finetuned.config, "serve_precision", precision)
     finetuned.save(tmp_path / "r")
-    assert (tmp_path / "r" / SERVE_FILE).stat().st_size > 1_000_000
+    assert (tmp_path / "r" / ONNX_FILE).stat().st_size > 1_000_000
     loaded = load_router(tmp_path / "r")
     assert isinstance(loaded.serving, OnnxViews)
     frozen, tuned = loaded.serving(MESSAGES)
@@ -83,7 +121,7 @@ def test_without_the_export_torch_serves_the_same(embedder, tmp_path: Path):  # 
     """Torch serves the router in float32: exactly the router as fitted."""
     router = make_router("logistic", embedder, c=10.0).fit(TEXTS, INTENTS)
     router.save(tmp_path / "r")
-    (tmp_path / "r" / SERVE_FILE).unlink()
+    (tmp_path / "r" / ONNX_FILE).unlink()
     loaded = load_router(tmp_path / "r", embedder)
     assert isinstance(loaded.serving, TorchViews)
     a, ca = router.predict(MESSAGES)
@@ -93,7 +131,7 @@ def test_without_the_export_torch_serves_the_same(embedder, tmp_path: Path):  # 
 
 
 def test_an_export_that_disagrees_with_torch_is_dropped(embedder, tmp_path, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(router_serve, "MIN_COSINE", {"float32": 1.1, "int8": 1.1})
-    monkeypatch.setattr(router_serve, "_exports", type(router_serve._exports)())
-    assert export_views(tmp_path, [(embedder, (-1,))]) is False
-    assert not (tmp_path / SERVE_FILE).exists()
+    monkeypatch.setattr(onnx, "MIN_COSINE", {"float32": 1.1, "int8": 1.1})
+    monkeypatch.setattr(onnx, "_exports", type(onnx._exports)())
+    assert export_onnx(tmp_path / ONNX_FILE, [(embedder, (-1,))]) is False
+    assert not (tmp_path / ONNX_FILE).exists()

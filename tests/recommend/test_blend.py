@@ -88,8 +88,8 @@ def test_learn_weights_refines_past_the_grid_edge() -> None:
 
 def test_validation_ndcg_matches_the_reported_metric_for_baskets() -> None:
     """The blend's objective is the bench's NDCG@10, for one target or a basket per row."""
+    from inhouse.eval.ranking import case_metrics
     from inhouse.recommend.blend import ndcg_at_10
-    from inhouse.recommend.metrics import case_metrics
 
     rng = np.random.default_rng(2)
     scores = rng.random((50, 30)).astype(np.float32)

@@ -5,7 +5,7 @@ import torch
 
 from inhouse.recommend.base import BaseRecommender
 from inhouse.recommend.registry import make
-from inhouse.recommend.sasrec import SASRecNet, SASRecWeights, length_batches, pad_left
+from inhouse.recommend.sasrec import SASRecNet, SASRecWeights, pad_left
 
 from . import checkerboard as cb
 from .mixin import RecommenderTests
@@ -41,13 +41,6 @@ class TestSASRec(RecommenderTests):
 def test_pad_left_keeps_the_newest_items_right_aligned() -> None:
     out = pad_left([np.array([1, 2, 3]), np.array([7])], 2, pad=9)
     assert out.tolist() == [[2, 3], [9, 7]]
-
-
-def test_length_batches_cover_every_row_once() -> None:
-    lengths = np.array([1, 5, 2, 5, 3, 1, 4])
-    batches = length_batches(lengths, 3, np.random.default_rng(0))
-    assert sorted(np.concatenate(batches).tolist()) == list(range(7))
-    assert all(len(b) <= 3 for b in batches)
 
 
 def test_causal_mask_hides_the_future() -> None:

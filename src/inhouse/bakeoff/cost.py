@@ -3,6 +3,9 @@ training amortised over a stated request volume.
 
     serve $/1k = cpu_ms_per_request / 1000 × ($/h ÷ 3600 ÷ vCPUs) × 1000
     train $/1k = fit_seconds × ($/h ÷ 3600) ÷ volume × 1000     (training uses the whole machine)
+
+`cpu_ms_per_request` is the statistic of `inhouse.eval.latency.CPU_STATISTIC` (the row's
+`cpu_statistic` names it; rows written before it was recorded say so in `cpu_basis`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ def _cpu_ms(row: SystemResult) -> tuple[float | None, str]:
     extra = row.model_extra or {}
     cpu = extra.get("cpu_ms_per_request")
     if isinstance(cpu, int | float) and cpu > 0:
-        return float(cpu), "measured CPU time per request"
+        statistic = extra.get("cpu_statistic") or "CPU ms per request, statistic not recorded"
+        return float(cpu), f"measured: {statistic}"
     if row.latency_ms is not None:
         return row.latency_ms.p50, "p50 wall-clock latency on one core (CPU time not measured)"
     return None, "not measured"

@@ -144,6 +144,10 @@ def _section(result: BenchResult) -> dict[str, Any]:
         "inhouse_name": inh.name if inh else None,
         "cheapest_api": api,
         "measured": measured,
+        # which CPU statistic the $ per 1k rests on (one per bench, several for mixed old rows)
+        "cpu_bases": sorted(
+            {str(_extra(r).get("cost_breakdown", {}).get("cpu_basis")) for r in measured} - {"None"}
+        ),
         "ours": ours,
         "published": published,
         "svg": Markup(scatter_svg(result)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from inhouse.bakeoff.report import write_report
 from inhouse.bakeoff.workloads import Bakeoff, bakeoff, dataset_fingerprint, files_fingerprint
@@ -16,26 +16,43 @@ from inhouse.errors import ConfigError, DatasetError
 from inhouse.eval.results import BenchResult, write_results
 
 Workload = Literal["support", "recommend"]
-DATASETS: dict[str, tuple[str, ...]] = {
-    "support": ("banking77", "clinc150", "bank-help-center", "bitext-support"),
-    "recommend": ("amazon-scientific", "goodbooks-sample", "goodbooks", "online-retail"),
-}
+WORKLOADS: tuple[str, ...] = get_args(Workload)
 DEMO = (("support", "banking77"), ("recommend", "goodbooks-sample"))
-# Fast systems for the demo, so it fits in 20 minutes on 2 cores: the fine-tuned router and the
-# trained sequential recommenders are left to `inhouse bench` and `benchmarks/`.
-DEMO_SYSTEMS: dict[str, list[str] | None] = {
-    "banking77": ["zero-shot-labels", "logistic"],
-    "goodbooks-sample": ["popularity", "cooc", "offshelf-text", "als", "ease"],
-}
+
+
+def datasets(workload: str) -> list[str]:
+    """The catalogue's datasets of `workload`, in catalogue order."""
+    from inhouse.datasets import CATALOGUE
+
+    return [r.name for r in CATALOGUE if r.workload == workload]
+
+
+def demo_systems(dataset: str) -> list[str] | None:
+    """Fast systems for the demo, so it fits in 20 minutes on 2 cores: the fine-tuned router
+    and the trained sequential recommenders are left to `inhouse bench` and `benchmarks/`."""
+    from inhouse.recommend import als, cooc, ease, popularity, text
+    from inhouse.support.route import logistic, zeroshot
+
+    fast: dict[str, list[Any]] = {
+        "banking77": [zeroshot.ZeroShotRouter, logistic.LogisticRouter],
+        "goodbooks-sample": [
+            popularity.Popularity,
+            cooc.Cooc,
+            text.TextRecommender,
+            als.ALS,
+            ease.Ease,
+        ],
+    }
+    return [c.name for c in fast[dataset]] if dataset in fast else None
 
 
 def _check_workload(workload: str, dataset: str) -> None:
-    if workload not in DATASETS:
-        raise ConfigError(f"unknown workload {workload!r}; use support or recommend")
-    if dataset not in DATASETS[workload]:
+    if workload not in WORKLOADS:
+        raise ConfigError(f"unknown workload {workload!r}; use {' or '.join(WORKLOADS)}")
+    if dataset not in datasets(workload):
         raise ConfigError(
             f"--dataset {dataset!r} is not a {workload} dataset; use one of: "
-            f"{', '.join(DATASETS[workload])}"
+            f"{', '.join(datasets(workload))}"
         )
 
 
@@ -76,7 +93,7 @@ def bench_company(
         intents = load_tickets(tickets)
         run.fingerprints["company data"] = files_fingerprint({Path(tickets).name: Path(tickets)})
         return bakeoff(intents, run)
-    raise ConfigError(f"unknown workload {workload!r}; use support or recommend")
+    raise ConfigError(f"unknown workload {workload!r}; use {' or '.join(WORKLOADS)}")
 
 
 def write_bakeoff(results: list[BenchResult], run: Bakeoff, out_dir: Path) -> Path:
@@ -107,7 +124,7 @@ def run_bakeoff(
         )
     if dataset is None and not company:
         raise ConfigError(
-            f"say what to bake off on: --dataset NAME ({', '.join(DATASETS.get(workload, ()))}) "
+            f"say what to bake off on: --dataset NAME ({', '.join(datasets(workload))}) "
             "or your files (--catalog and --events for recommend, --tickets for support)"
         )
     if dataset is not None:
@@ -145,7 +162,7 @@ def run_demo(out_dir: Path, run: Bakeoff, data_dir: Path | None = None) -> list[
         step = Bakeoff(
             prices=run.prices,
             basis=run.basis,
-            systems=DEMO_SYSTEMS.get(name),
+            systems=demo_systems(name),
             api_models=run.api_models,
             console=run.console,
         )

@@ -110,11 +110,9 @@ class _SharedPass:
         self.inner, self.name, self.dim = embedder, embedder.name, embedder.dim
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        try:
-            from inhouse.models.layers import layer_features
-        except ImportError:
-            return self.inner.embed(texts, batch_size)
-        vecs = layer_features(self.inner, texts, layers=(-1,), batch_size=batch_size)
+        from inhouse.models.features import view_features
+
+        vecs = view_features(self.inner, texts, (-1,))
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
 

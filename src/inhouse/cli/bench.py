@@ -10,12 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from inhouse.cli.names import datasets, listing
 from inhouse.eval.results import BenchResult
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
 
-DATASET = typer.Option(..., "--dataset", help="Public dataset name (see `inhouse datasets list`).")
+DATASET = typer.Option(..., "--dataset", help="Public dataset: {datasets}.")
 OUT = typer.Option(..., "--out", help="Where to write the bench JSON.")
 PRICES = typer.Option(None, "--prices", help="TOML file overriding entries of the price table.")
 SYSTEMS = typer.Option(None, "--systems", help="Comma-separated systems to run (default: all).")
@@ -83,7 +84,7 @@ def _bench(workload: str, dataset: str, out: Path, prices, systems, models, volu
     console.print(f"wrote {out}")
 
 
-@app.command()
+@app.command(cls=listing(datasets=datasets("support")))
 def support(
     dataset: str = DATASET,
     out: Path = OUT,
@@ -97,7 +98,7 @@ def support(
     _bench("support", dataset, out, prices, systems, api_models, volume, data_dir)
 
 
-@app.command()
+@app.command(cls=listing(datasets=datasets("recommend")))
 def recommend(
     dataset: str = DATASET,
     out: Path = OUT,

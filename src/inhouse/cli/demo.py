@@ -9,14 +9,17 @@ import typer
 from rich.console import Console
 
 from inhouse.cli.bench import DATA_DIR, MODELS, PRICES, SYSTEMS, VOLUME, options, summary
+from inhouse.cli.names import datasets, listing, workloads
 
 console = Console()
 
 
-WORKLOAD = typer.Argument(..., help="support or recommend.")
+WORKLOAD = typer.Argument(..., help="{workloads}.")
 OUT_DIR = typer.Option(..., "--out", help="Folder for bakeoff.json and report.html.")
 DEMO_OUT = typer.Option(Path("demo-output"), "--out", help="Folder for the report.")
-DATASET = typer.Option(None, "--dataset", help="A public dataset instead of your files.")
+DATASET = typer.Option(
+    None, "--dataset", help="A public dataset instead of your files: {datasets}."
+)
 CATALOG = typer.Option(None, "--catalog", help="Your catalog file (recommend).")
 EVENTS = typer.Option(None, "--events", help="Your events file (recommend).")
 TICKETS = typer.Option(None, "--tickets", help="Your tickets file (support).")
@@ -48,6 +51,9 @@ def bakeoff(
     for r in results:
         console.print(summary(r))
     console.print(f"report: [bold]{report}[/]")
+
+
+bakeoff.command_class = listing(workloads=workloads, datasets=datasets())  # type: ignore[attr-defined]
 
 
 def demo(

@@ -35,4 +35,5 @@ def register(app: typer.Typer) -> None:
     for module, names in COMMANDS.items():
         sub = importlib.import_module(f"inhouse.cli.{module}")
         for name in names:
-            app.command(name)(getattr(sub, name))
+            command = getattr(sub, name)
+            app.command(name, cls=getattr(command, "command_class", None))(command)

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from inhouse.cli.names import listing, registry_names
+
 app = typer.Typer(no_args_is_help=True)
 console = Console()
 
@@ -30,18 +32,22 @@ def _params(values: list[str] | None) -> dict[str, object]:
     return out
 
 
-@app.command()
+def _default_system() -> str:
+    from inhouse.recommend.cooc import Cooc
+
+    return Cooc.name
+
+
+@app.command(
+    cls=listing(systems=registry_names("inhouse.recommend.registry"), default=_default_system)
+)
 def fit(
     catalog: Annotated[Path, typer.Option(help="Catalog file (CSV, JSONL or Parquet).")],
     events: Annotated[Path, typer.Option(help="Events file: user_id, item_id, timestamp.")],
     out: Annotated[Path, typer.Option(help="Model folder; each fit adds a version (v0001, ...).")],
     system: Annotated[
-        str,
-        typer.Option(
-            help="popularity, recent-popularity, cooc, tfidf, offshelf-text, als, ease, "
-            "two-tower, sasrec, text-tuned, blend"
-        ),
-    ] = "cooc",
+        str | None, typer.Option(help="One of: {systems}. Default: {default}.")
+    ] = None,
     param: Annotated[
         list[str] | None, typer.Option(help="Hyper-parameter NAME=VALUE, repeatable.")
     ] = None,
@@ -52,7 +58,7 @@ def fit(
     """
     from inhouse.recommend.service import fit_files
 
-    s = fit_files(catalog, events, system, out, _params(param))
+    s = fit_files(catalog, events, system or _default_system(), out, _params(param))
     console.print(f"[bold]{s.system}[/]: {s.items:,} items, {s.users:,} users, {s.seconds:.1f} s")
     r = s.report
     dropped = {k: v for k, v in r.items() if k.startswith("dropped_") and v}
@@ -79,22 +85,21 @@ def for_user(
     e.g. inhouse recommend for-user ./rec --user u42 -k 10
     """
     from inhouse.errors import InhouseError
-    from inhouse.recommend import service
-    from inhouse.recommend.registry import load_recommender
+    from inhouse.recommend.service import RecommendService, parse_items
 
     if (user is None) == (items is None):
         raise InhouseError("give either --user USER or --items I1,I2 (a session with no user)")
-    model = load_recommender(model_dir)
+    service = RecommendService(model_dir)
     if user is not None:
-        response = service.for_user(model, user, k, explain)
+        response = service.for_user(user, k, explain)
     else:
-        response = service.for_items(model, service.parse_items(items or ""), k, explain)
+        response = service.for_items(parse_items(items or ""), k, explain)
     who = f"user {response.user_id}" if response.user_id else "this session"
     table = Table(title=f"{response.system}: {len(response.items)} picks for {escape(who)}")
     for col in ("#", "item", "title", "score", "because of"):
         table.add_column(col)
     for rank, s in enumerate(response.items, 1):
-        because = "; ".join(f"{model.title(h)[:40] or h} ({c:.3g})" for h, c in s.because)
+        because = "; ".join(f"{service.title(h)[:40] or h} ({c:.3g})" for h, c in s.because)
         table.add_row(
             str(rank), escape(s.item_id), escape(s.title[:60]), f"{s.score:.4g}", escape(because)
         )

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from inhouse.cli.names import default_of, listing, registry_names
+
 console = Console()
 
 
@@ -18,12 +20,8 @@ def index(
     articles: Annotated[Path, typer.Option(help="Help-center articles (CSV, JSONL or Parquet).")],
     out: Annotated[Path, typer.Option(help="Folder to write the index into.")],
     system: Annotated[
-        str,
-        typer.Option(
-            help="bm25, dense, hybrid, tuned-hybrid (fine-tunes the embedder) or needs-hybrid "
-            "(long multi-need messages: reads them sentence by sentence)."
-        ),
-    ] = "hybrid",
+        str | None, typer.Option(help="One of: {systems}. Default: {default}.")
+    ] = None,
     embedder: Annotated[
         Path | None, typer.Option(help="A sentence-transformers folder; default all-MiniLM-L6-v2.")
     ] = None,
@@ -34,7 +32,8 @@ def index(
     """
     from inhouse.support.retrieve.registry import build_index
 
-    retriever, folder = build_index(articles, out, system, embedder)
+    chosen = {"system": system} if system else {}  # else the library's default
+    retriever, folder = build_index(articles, out, embedder_path=embedder, **chosen)
     console.print(
         f"[bold]{retriever.name}[/] index of {retriever.articles.height} articles "
         f"saved to {escape(str(folder))}"
@@ -53,9 +52,10 @@ def ask(
 
     e.g. inhouse support ask ./help-index "my new card has not arrived"
     """
-    from inhouse.support.answer.answerer import ask_index
+    from inhouse.support.service import SupportService, check_message
 
-    ans = ask_index(index_dir, question, router_dir=router)
+    question = check_message(question)  # before loading: a bad message costs nothing
+    ans = SupportService(router_dir=router, index_dir=index_dir).ask(question)
     if as_json:
         typer.echo(json.dumps(asdict(ans), indent=2))
         return
@@ -75,5 +75,7 @@ def ask(
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the `support` group."""
-    app.command("index")(index)
+    systems = registry_names("inhouse.support.retrieve.registry")
+    default = default_of("inhouse.support.retrieve.registry:build_index", "system")
+    app.command("index", cls=listing(systems=systems, default=default))(index)
     app.command("ask")(ask)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from inhouse.cli.names import default_of, listing, registry_names
 
 console = Console()
 MAX_CHARS = 2000  # equal to inhouse.support.route.base.MAX_CHARS; a literal keeps --help fast
@@ -17,8 +19,8 @@ def fit_router(
     tickets: Annotated[Path, typer.Option(help="Past tickets (CSV, JSONL or Parquet).")],
     out: Annotated[Path, typer.Option(help="Folder to write the router into.")],
     system: Annotated[
-        str, typer.Option(help="zero-shot-labels, knn, logistic or finetuned.")
-    ] = "finetuned",
+        str | None, typer.Option(help="One of: {systems}. Default: {default}.")
+    ] = None,
     valid_fraction: Annotated[
         float, typer.Option(help="Share of each intent held out to set the out-of-scope threshold.")
     ] = 0.1,
@@ -40,7 +42,10 @@ def fit_router(
         except (OSError, UnicodeDecodeError) as e:
             raise InhouseError(f"{intents}: cannot read the intents list ({e})") from None
         allowed = [x.strip() for x in lines if x.strip()]
-    report = fit_router_from_tickets(tickets, out, system, valid_fraction, allowed)
+    chosen: dict[str, Any] = {"system": system} if system else {}  # else the library default
+    report = fit_router_from_tickets(
+        tickets, out, valid_fraction=valid_fraction, intents=allowed, **chosen
+    )
     console.print(
         f"[bold]{report.system}[/] router: {report.intents} intents, {report.n_train} training "
         f"tickets, {report.n_valid} held out; {report.wall_seconds:.1f} s wall, "
@@ -65,7 +70,7 @@ def route(
     e.g. inhouse support route ./router "my card has not arrived"
     """
     from inhouse.errors import InhouseError
-    from inhouse.support.route.service import route_message
+    from inhouse.support.service import SupportService, check_message
 
     if (text is None) == (file is None):
         raise InhouseError("give the message either as TEXT or with --file, e.g. 'my card is lost'")
@@ -75,7 +80,8 @@ def route(
             payload = file.read_bytes()
         except OSError as e:
             raise InhouseError(f"{file}: cannot read ({e.strerror})") from None
-    result = route_message(router_dir, payload)
+    message = check_message(payload)  # before loading: a bad message costs nothing
+    result = SupportService(router_dir=router_dir).route(message)
     if result.truncated_from is not None:
         console.print(
             f"[yellow]note:[/] the message has {result.truncated_from} characters; "
@@ -89,5 +95,7 @@ def route(
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the `support` group."""
-    app.command("fit-router")(fit_router)
+    systems = registry_names("inhouse.support.route.registry")
+    default = default_of("inhouse.support.route.service:fit_router_from_tickets", "system")
+    app.command("fit-router", cls=listing(systems=systems, default=default))(fit_router)
     app.command("route")(route)

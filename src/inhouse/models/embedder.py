@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict
 from inhouse.errors import ModelError
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
-PROGRESS_MIN = 2048  # show a progress bar when embedding at least this many texts
 
 
 @runtime_checkable
@@ -112,10 +111,21 @@ class SentenceTransformerEmbedder:
         return Fingerprint(name=self.name, sha256=self._memory_sha256[1], dim=self.dim)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Embed `texts`; a Rich progress bar shows for large batches."""
+        """Embed `texts`; a Rich progress bar shows for large batches.
+
+        A BERT-like mean-pooling model runs through the encoder graph that routers' features
+        come from (`models.encoder`); any other through `SentenceTransformer.encode`.
+        """
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        from inhouse.models.encoder import PROGRESS_MIN, TorchViews, sentence_graph
+
+        built = sentence_graph(self)
+        if built is not None:
+            label = f"embedding with {self.name}"
+            max_length = self.model.max_seq_length
+            return TorchViews(*built, max_length, batch_size, label)(texts)[0]
         if len(texts) < PROGRESS_MIN:
             return self._encode(texts, batch_size)
         from rich.progress import Progress

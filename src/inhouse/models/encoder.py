@@ -1,37 +1,24 @@
-"""Serving-time router features: the router's encoder views as one graph, run by ONNX Runtime.
+"""One encoder graph: mean-pooled, L2-normalised states of chosen layers of a BERT-like encoder.
 
-A router's save exports its views (the frozen encoder, and for `finetuned` the tuned one, whose
-frozen lowest blocks are shared and run once) to `features.onnx` in its folder, in float32 or
-with its matrix products quantised to int8; load serves from it. Without ONNX Runtime, or for a
-router saved without the file, the same graph runs in torch (float32).
+It gives routers their features (fitted and served, see `models.features` and `models.onnx`)
+and sentence-transformers embedders their sentence embeddings (the last layer).
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
-from collections import OrderedDict
-from collections.abc import Sequence
-from pathlib import Path
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from inhouse.models.embedder import Embedder, embedder_fingerprint
-from inhouse.models.layers import MAX_TOKENS, auto_model
-
-log = logging.getLogger(__name__)
-
-SERVE_FILE = "features.onnx"
-OPSET = 17
-# Dynamic int8 (per-channel weights) halves the CPU time of one message. Against float32 torch,
-# on Banking77 test: finetuned 93.86 % vs 93.90 %, logistic 93.34 % vs 93.54 % (a bench run with
-# every router in int8, 2026-11-25); CLINC150 finetuned out-of-scope recall 66.9 % vs 68.5 %
-# (benchmarks/results/support-clinc150.json). So only `finetuned`, with two views, uses it.
-PRECISIONS = ("float32", "int8")
-MIN_COSINE = {"float32": 0.99999, "int8": 0.98}  # export vs torch, per sample message and view
+ALL_LAYERS: tuple[int, ...] = ()  # empty = every hidden state (embeddings + each block)
+MAX_TOKENS = 128  # router messages are read up to this many tokens
 BATCH_SIZE = 64
+PROGRESS_MIN = 2048  # show a progress bar when embedding at least this many texts
+# An embedder here is any object whose `model` is a sentence-transformers model (the `Embedder`
+# of `models.embedder`, which imports this module).
 
 
 class Views(Protocol):
@@ -40,6 +27,17 @@ class Views(Protocol):
     backend: str
 
     def __call__(self, texts: Sequence[str]) -> list[np.ndarray]: ...
+
+
+def auto_model(embedder: Any) -> tuple[Any, Any] | None:
+    """The Hugging Face model and tokenizer behind a sentence-transformers embedder, if any."""
+    model = getattr(embedder, "model", None)
+    if model is None:
+        return None
+    try:
+        return model[0].auto_model, model.tokenizer
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
 
 
 def _block(block: Any, hidden: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -76,7 +74,7 @@ def shared_blocks(base: Any, other: Any) -> int:
     return count
 
 
-class ViewStack(torch.nn.Module):
+class EncoderGraph(torch.nn.Module):
     """Mean-pooled, L2-normalised states of chosen layers for one or more views of a BERT-like
     encoder (`embeddings` + `encoder.layer`). View 0 runs whole; a later view starts from view
     0's state after the blocks it shares with it, so frozen blocks run once."""
@@ -113,7 +111,7 @@ class ViewStack(torch.nn.Module):
         return tuple(outs)
 
 
-def view_stack(views: Sequence[tuple[Embedder, Sequence[int]]]) -> tuple[ViewStack, Any] | None:
+def encoder_graph(views: Sequence[tuple[Any, Sequence[int]]]) -> tuple[EncoderGraph, Any] | None:
     """The graph of `views` (embedder, layers) and view 0's tokenizer; None unless every
     embedder is a BERT-like transformer."""
     models, tokenizer = [], None
@@ -123,27 +121,73 @@ def view_stack(views: Sequence[tuple[Embedder, Sequence[int]]]) -> tuple[ViewSta
             return None
         models.append((parts[0], layers))
         tokenizer = tokenizer or parts[1]
-    return ViewStack(models), tokenizer
+    return EncoderGraph(models), tokenizer
 
 
-def _batches(texts: Sequence[str], tokenizer: Any, tensors: str, size: int = BATCH_SIZE) -> Any:
+def sentence_graph(embedder: Any) -> tuple[EncoderGraph, Any] | None:
+    """The graph (last layer) and tokenizer of a sentence-transformers embedder whose sentence
+    embedding is the mean of its last layer's states: a BERT-like encoder, then mean pooling,
+    then at most a `Normalize`, with no prompt. None for any other model. Built once per model.
+    """
+    model = getattr(embedder, "model", None)
+    if model is None:
+        return None
+    if model not in _sentence_graphs:
+        _sentence_graphs[model] = _sentence_graph(embedder, model)
+    return _sentence_graphs[model]
+
+
+_sentence_graphs: weakref.WeakKeyDictionary[Any, tuple[EncoderGraph, Any] | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sentence_graph(embedder: Any, model: Any) -> tuple[EncoderGraph, Any] | None:
+    try:
+        modules = list(model)
+    except TypeError:
+        return None
+    names = [type(m).__name__ for m in modules]
+    if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        return None
+    text = (getattr(modules[0], "modality_config", None) or {}).get("text", {})
+    if (
+        getattr(modules[1], "pooling_mode", None) != "mean"
+        or text.get("method_output_name", "last_hidden_state") != "last_hidden_state"
+        or getattr(model, "default_prompt_name", None) is not None
+        or getattr(model, "truncate_dim", None) is not None
+    ):
+        return None
+    built = encoder_graph([(embedder, (-1,))])
+    if built is None or next(built[0].parameters()).dtype != torch.float32:
+        return None
+    return built
+
+
+def run_batched(
+    texts: Sequence[str],
+    tokenizer: Any,
+    run: Callable[[Any, Any], Sequence[np.ndarray]],
+    tensors: str = "pt",
+    batch_size: int = BATCH_SIZE,
+    max_length: int | None = MAX_TOKENS,
+    label: str = "embedding",
+) -> list[np.ndarray]:
+    """Tokenise `texts` in batches of similar length (cut at `max_length` tokens), call
+    `run(input_ids, attention_mask)` on each (one array per view) and put the rows back in the
+    order of `texts`; a progress bar shows from `PROGRESS_MIN` texts."""
     order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths: less padding
-    for start in range(0, len(texts), size):
-        rows = order[start : start + size]
+    out: list[np.ndarray] | None = None
+    for start in _progress(range(0, len(texts), batch_size), len(texts), batch_size, label):
+        rows = order[start : start + batch_size]
         batch = tokenizer(
             [texts[i] for i in rows],
             padding=True,
             truncation=True,
-            max_length=MAX_TOKENS,
+            max_length=max_length,
             return_tensors=tensors,
         )
-        yield rows, batch["input_ids"], batch["attention_mask"]
-
-
-def _gather(texts: Sequence[str], parts: Any, run: Any) -> list[np.ndarray]:
-    out: list[np.ndarray] | None = None
-    for rows, ids, mask in parts:
-        views = run(ids, mask)
+        views = run(batch["input_ids"], batch["attention_mask"])
         if out is None:
             out = [np.empty((len(texts), v.shape[1]), dtype=np.float32) for v in views]
         for full, v in zip(out, views, strict=True):
@@ -152,128 +196,42 @@ def _gather(texts: Sequence[str], parts: Any, run: Any) -> list[np.ndarray]:
     return out
 
 
+def _progress(starts: range, total: int, step: int, label: str) -> Iterator[int]:
+    if total < PROGRESS_MIN:
+        yield from starts
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        for start in starts:
+            yield start
+            bar.advance(task, min(step, total - start))
+
+
 class TorchViews:
-    """The graph run eagerly by torch (the fallback)."""
+    """The graph run eagerly by torch, in length-sorted batches (a progress bar for many)."""
 
     backend = "torch"
 
-    def __init__(self, stack: ViewStack, tokenizer: Any) -> None:
-        self.stack, self.tokenizer = stack, tokenizer
+    def __init__(
+        self,
+        graph: EncoderGraph,
+        tokenizer: Any,
+        max_length: int | None = MAX_TOKENS,
+        batch_size: int = BATCH_SIZE,
+        label: str = "embedding",
+    ) -> None:
+        self.graph, self.tokenizer = graph, tokenizer
+        self.max_length, self.batch_size, self.label = max_length, batch_size, label
 
     def __call__(self, texts: Sequence[str]) -> list[np.ndarray]:
+        self.graph.eval()  # no dropout, even if the model was put back into training
+
         def run(ids: torch.Tensor, mask: torch.Tensor) -> list[np.ndarray]:
             with torch.inference_mode():
-                return [v.numpy() for v in self.stack(ids, mask)]
+                return [v.numpy() for v in self.graph(ids, mask)]
 
-        return _gather(texts, _batches(texts, self.tokenizer, "pt"), run)
-
-
-class OnnxViews:
-    """The graph run by ONNX Runtime on one thread, one message per run, as a router is served
-    (one single-threaded worker per core, see `bench_routing.measure_latency`). In batches,
-    int8's activation scales would depend on the other messages of the batch."""
-
-    backend = "onnxruntime"
-
-    def __init__(self, path: Path, tokenizer: Any) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = tokenizer
-
-    def __call__(self, texts: Sequence[str]) -> list[np.ndarray]:
-        def run(ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
-            feeds = {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.int64)}
-            return list(self.session.run(None, feeds))
-
-        return _gather(texts, _batches(texts, self.tokenizer, "np", size=1), run)
-
-
-def _has_onnxruntime() -> bool:
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-SAMPLE = ["where is my card", "I was charged twice for the same thing at a shop, please help"]
-_exports: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-EXPORTS_KEPT = 2  # routers on the same embedder (a bake-off, the tests) export once per process
-
-
-def export_views(
-    folder: Path, views: Sequence[tuple[Embedder, Sequence[int]]], precision: str = "float32"
-) -> bool:
-    """Write `folder/features.onnx` for `views`, checked against torch on sample messages.
-
-    `precision`: one of `PRECISIONS`. Returns False (and writes nothing)
-    when the embedders are not transformers, ONNX Runtime is missing, or the export does not
-    match torch; the router is then served by torch.
-    """
-    assert precision in PRECISIONS, f"precision {precision!r} is not one of {PRECISIONS}"
-    built = view_stack(views)
-    if built is None or not _has_onnxruntime():
-        return False
-    stack, tokenizer = built
-    path = Path(folder) / SERVE_FILE
-    key = (precision, *((embedder_fingerprint(e), tuple(layers)) for e, layers in views))
-    if key in _exports:
-        path.write_bytes(_exports[key])
-        _exports.move_to_end(key)
-        return True
-    batch = tokenizer(SAMPLE, padding=True, return_tensors="pt")
-    args = (batch["input_ids"], batch["attention_mask"])
-    names = [f"view{i}" for i in range(len(stack.starts))]
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
-    plain = path.with_suffix(".float32.onnx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(
-            stack,
-            args,
-            str(plain),
-            dynamo=False,
-            input_names=["input_ids", "attention_mask"],
-            output_names=names,
-            dynamic_axes=axes | {n: {0: "batch"} for n in names},
-            opset_version=OPSET,
+        return run_batched(
+            texts, self.tokenizer, run, "pt", self.batch_size, self.max_length, self.label
         )
-    if precision == "int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(str(plain), str(path), weight_type=QuantType.QInt8, per_channel=True)
-        plain.unlink()
-    else:
-        plain.replace(path)
-    want = TorchViews(stack, tokenizer)(SAMPLE)
-    got = OnnxViews(path, tokenizer)(SAMPLE)
-    pairs = zip(want, got, stack.layers, strict=True)
-    cosine = min(float((a * b).sum(1).min() / len(layers)) for a, b, layers in pairs)
-    if cosine < MIN_COSINE[precision]:
-        log.warning("ONNX export differs from torch (cosine %.4f); serving with torch", cosine)
-        path.unlink()
-        return False
-    _exports[key] = path.read_bytes()
-    while len(_exports) > EXPORTS_KEPT:
-        _exports.popitem(last=False)
-    return True
-
-
-def serve_views(folder: Path, views: Sequence[tuple[Embedder, Sequence[int]]]) -> Views | None:
-    """What a loaded router computes its features with: ONNX Runtime when the folder has the
-    export and it is installed, else torch; None when the embedders are not transformers."""
-    built = view_stack(views)
-    if built is None:
-        return None
-    stack, tokenizer = built
-    path = Path(folder) / SERVE_FILE
-    if path.exists() and _has_onnxruntime():
-        return OnnxViews(path, tokenizer)
-    if path.exists():
-        log.info("%s: onnxruntime is not installed; serving with torch", path)
-    return TorchViews(stack, tokenizer)

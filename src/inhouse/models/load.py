@@ -25,7 +25,14 @@ def load_embedder(path: Path | None = None, name: str | None = None) -> Sentence
         return SentenceTransformerEmbedder(
             entry.path, name=DEFAULT_EMBEDDER, weights_sha256=entry.weights_sha256()
         )
-    return SentenceTransformerEmbedder(path, name=name)
+    fix = "give a sentence-transformers model folder (e.g. one made by `inhouse models pull`)"
+    if not Path(path).is_dir():
+        raise ModelError(f"{path}: no such folder; {fix}")
+    try:
+        return SentenceTransformerEmbedder(path, name=name)
+    except (OSError, ValueError) as e:  # transformers' errors for a folder that is not a model
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ModelError(f"{path}: not a model folder ({reason}); {fix}") from None
 
 
 def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder:

@@ -11,15 +11,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 from rich.progress import Progress
 
 from inhouse.datasets.types import RecommendData
-from inhouse.eval.results import BenchResult, Latency, SystemResult
+from inhouse.eval.latency import Timing, measure
+from inhouse.eval.results import BenchResult, SystemResult
+from inhouse.recommend.blend import Blend
 from inhouse.recommend.metrics import evaluate
-from inhouse.recommend.registry import SYSTEMS, load_recommender, make, param_grid
-from inhouse.recommend.service import for_user
+from inhouse.recommend.registry import SYSTEMS, make, param_grid
+from inhouse.recommend.service import RecommendService
 
 PRIMARY = "ndcg@10"
 LATENCY_USERS = 1000
@@ -42,24 +43,15 @@ def tune(
     return best["params"], best["valid"], tried
 
 
-def measure_latency(model_dir: Path, users: list[str], k: int = 10) -> tuple[Latency, Latency]:
-    """Per-request latency of `for_user` (explanations included) after a fresh load: wall-clock
-    and CPU time of the serving thread (the latter is blind to other processes on the machine)."""
-    model = load_recommender(model_dir)
-    for user in users[:20]:  # warm-up (first FAISS search, caches)
-        for_user(model, user, k)
-    wall, cpu = [], []
-    for user in users:
-        t, c = time.perf_counter(), time.thread_time()
-        for_user(model, user, k)
-        cpu.append((time.thread_time() - c) * 1000)
-        wall.append((time.perf_counter() - t) * 1000)
-
-    def pct(values: list[float]) -> Latency:
-        p50, p95, p99 = np.percentile(values, [50, 95, 99])
-        return Latency(p50=float(p50), p95=float(p95), p99=float(p99))
-
-    return pct(wall), pct(cpu)
+def measure_latency(model_dir: Path, users: list[str], k: int = 10) -> Timing:
+    """Per-request timing of `for_user` (explanations included) after a fresh load, warmed up
+    on the first 20 users (first FAISS search, caches)."""
+    service = RecommendService(model_dir)
+    return measure(
+        lambda user: service.for_user(user, k),
+        users,
+        warmup=lambda: [service.for_user(user, k) for user in users[:20]],
+    )
 
 
 def bench_system(name: str, data: RecommendData, progress: Progress | None = None) -> SystemResult:
@@ -76,10 +68,9 @@ def bench_system(name: str, data: RecommendData, progress: Progress | None = Non
     users = [c.user_id for c in data.test][:LATENCY_USERS]
     with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
         model.save(Path(tmp))
-        latency, cpu = measure_latency(Path(tmp), users)
+        timing = measure_latency(Path(tmp), users)
     extra: dict[str, Any] = {
-        "cpu_ms_per_request": round(cpu.p50, 4),
-        "cpu_latency_ms": cpu.model_dump(),
+        **timing.fields(),
         "parameters": params,
         "valid_metrics": valid,
         "tuning": tried,
@@ -90,7 +81,6 @@ def bench_system(name: str, data: RecommendData, progress: Progress | None = Non
         kind=model.kind,
         metrics=test,
         fit_seconds=round(fit_seconds, 3),
-        latency_ms=latency,
         **extra,
     )
 
@@ -100,7 +90,7 @@ def row_parameters(result: BenchResult, name: str) -> dict[str, Any]:
     each one's parameters from that system's own row, so re-fitting it gives the same blend."""
     rows = {r.name: (r.model_extra or {}).get("parameters") or {} for r in result.systems}
     params = dict(rows[name])
-    if name == "blend" and params.get("systems"):
+    if name == Blend.name and params.get("systems"):
         params["systems"] = [
             s if isinstance(s, dict) else {"name": s, "params": rows.get(s, {})}
             for s in params["systems"]
@@ -119,9 +109,9 @@ def remeasure_latency(data: RecommendData, result: BenchResult, systems: list[st
         model.fit(events, data.catalog)
         with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
             model.save(Path(tmp))
-            row.latency_ms, cpu = measure_latency(Path(tmp), users)
-        setattr(row, "cpu_latency_ms", cpu.model_dump())  # noqa: B010 (pydantic extra field)
-        setattr(row, "cpu_ms_per_request", round(cpu.p50, 4))  # noqa: B010
+            timing = measure_latency(Path(tmp), users)
+        for key, value in timing.fields().items():  # latency_ms and pydantic extra fields
+            setattr(row, key, value)
 
 
 def bench_recommend(data: RecommendData, systems: list[str] | None = None) -> BenchResult:

@@ -1,10 +1,10 @@
 """What the torch-trained vector systems (two-tower, sasrec) share: an epoch loop with a progress
-bar and a per-epoch log, and the network's weights saved as arrays in the version's npz.
+bar and a per-epoch log (`inhouse.tune.loop`), and the network's weights saved as arrays in the
+version's npz.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from inhouse.recommend.vectors import VectorRecommender
+from inhouse.tune.loop import epoch_log, progress_bar
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
@@ -51,20 +52,19 @@ class NetRecommender(VectorRecommender):
         """Call `run_epoch()` (returns the epoch's mean loss) `epochs` times, with a progress
         bar, appending loss and seconds per epoch to `train_log`; leaves the network in eval
         mode. `label` names the run in the bar (e.g. which of several towers)."""
-        from rich.progress import Progress
+        net = self.net
+        assert net is not None, f"{self.name}: build the network before training"
 
-        assert self.net is not None, f"{self.name}: build the network before training"
-        with Progress(transient=True) as progress:
-            task = progress.add_task(f"training {self.name}{label}", total=epochs)
-            for epoch in range(epochs):
-                self.net.train()
-                start = time.perf_counter()
+        with progress_bar(f"training {self.name}{label}", epochs) as tick:
+
+            def one(_: int) -> float:
+                net.train()
                 loss = run_epoch()
-                self.train_log.append(
-                    {"epoch": epoch + 1, "loss": loss, "seconds": time.perf_counter() - start}
-                )
-                progress.advance(task)
-        self.net.eval()
+                tick()
+                return loss
+
+            self.train_log += epoch_log(epochs, one)
+        net.eval()
 
     def _state(self) -> dict[str, np.ndarray]:
         assert self.net is not None, f"{self.name}: nothing to save; fit first"

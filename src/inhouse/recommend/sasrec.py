@@ -23,6 +23,7 @@ from torch import nn
 from inhouse.recommend.base import Interactions
 from inhouse.recommend.neural import NetRecommender, gelu
 from inhouse.recommend.text import TextRecommender
+from inhouse.tune.batching import length_batches
 
 
 class SASRecNet(nn.Module):
@@ -138,14 +139,6 @@ def pad_left(seqs: list[np.ndarray], length: int, pad: int) -> np.ndarray:
         if len(s):
             out[row, length - len(s) :] = s
     return out
-
-
-def length_batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Batches of similar length (little padding), in random order."""
-    order = np.lexsort((rng.random(len(lengths)), lengths))
-    batches = [order[i : i + size] for i in range(0, len(order), size)]
-    rng.shuffle(batches)
-    return batches
 
 
 class SASRec(NetRecommender):

@@ -1,11 +1,12 @@
-"""Serving one request: a known user's or a session's recommendations, with titles and reasons.
+"""Serving recommendations: a loaded model answering a known user or a session, with reasons.
 
->>> model = load_recommender("models/cooc")
->>> for_user(model, "u42", k=10).items[0].title
+>>> RecommendService(Path("models/cooc")).for_user("u42", k=10).items[0].title
 """
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from inhouse.errors import InhouseError
 from inhouse.recommend.base import BaseRecommender
 
 EXPLAIN_TOP = 3  # history items named per recommendation
+PARAM_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 
 
 @dataclass
@@ -39,32 +41,56 @@ class Response:
     notes: list[str]
 
 
-def for_items(
-    model: BaseRecommender,
-    history: list[str],
-    k: int = 10,
-    explain: bool = True,
-    user_id: str | None = None,
-) -> Response:
-    """Recommend for a session of item ids (oldest first); unknown ids are ignored with a note."""
-    rec = model.recommend_one(history, k=k)
-    reasons = model.explain_many(history, rec.items) if explain and not rec.fallback else []
-    items = []
-    for n, (item_id, score) in enumerate(zip(rec.items, rec.scores, strict=True)):
-        # only history items that raised the score
-        because = [(h, c) for h, c in reasons[n] if c > 0][:EXPLAIN_TOP] if reasons else []
-        items.append(Suggestion(item_id, model.title(item_id), score, because))
-    return Response(model.name, user_id, history, items, rec.fallback, rec.notes)
+class RecommendService:
+    """A saved recommender, loaded once, answering many requests (the CLI and the server).
 
+    >>> service = RecommendService(Path("models/cooc"))
+    >>> service.for_user("u42", k=10).items[0].title
 
-def for_user(model: BaseRecommender, user_id: str, k: int = 10, explain: bool = True) -> Response:
-    """Recommend for a user seen in training; an unknown user gets popularity, flagged."""
-    history = model.history_of(user_id)
-    if history is None:
-        response = for_items(model, [], k, explain, user_id)
-        response.notes.insert(0, f"user {user_id!r} has no history in this model")
-        return response
-    return for_items(model, history, k, explain, user_id)
+    Thread-safe: requests hold one lock. Serving touches state that is not safe to share
+    between threads: FAISS's process-wide OpenMP thread count (set and restored around each
+    search), indexes and ALS solvers built on first use, the blend's one-request memo and
+    text-tuned's memo of embedded queries. Run one process per core to serve in parallel, as
+    the latency bench does.
+    """
+
+    def __init__(self, model_dir: Path) -> None:
+        from inhouse.recommend.registry import load_recommender
+
+        self.model: BaseRecommender = load_recommender(Path(model_dir))
+        self._lock = threading.Lock()
+
+    def title(self, item_id: str) -> str:
+        """The catalog title of an item ('' when unknown)."""
+        return self.model.title(item_id)
+
+    def for_items(
+        self,
+        history: list[str],
+        k: int = 10,
+        explain: bool = True,
+        user_id: str | None = None,
+    ) -> Response:
+        """Recommend for a session of item ids (oldest first); unknown ids are ignored, noted."""
+        model = self.model
+        with self._lock:
+            rec = model.recommend_one(history, k=k)
+            reasons = model.explain_many(history, rec.items) if explain and not rec.fallback else []
+        items = []
+        for n, (item_id, score) in enumerate(zip(rec.items, rec.scores, strict=True)):
+            # only history items that raised the score
+            because = [(h, c) for h, c in reasons[n] if c > 0][:EXPLAIN_TOP] if reasons else []
+            items.append(Suggestion(item_id, model.title(item_id), score, because))
+        return Response(model.name, user_id, history, items, rec.fallback, rec.notes)
+
+    def for_user(self, user_id: str, k: int = 10, explain: bool = True) -> Response:
+        """Recommend for a user seen in training; an unknown user gets popularity, flagged."""
+        history = self.model.history_of(user_id)
+        if history is None:
+            response = self.for_items([], k, explain, user_id)
+            response.notes.insert(0, f"user {user_id!r} has no history in this model")
+            return response
+        return self.for_items(history, k, explain, user_id)
 
 
 def parse_items(text: str) -> list[str]:
@@ -73,6 +99,34 @@ def parse_items(text: str) -> list[str]:
     if not items:
         raise InhouseError("--items: give at least one item id, e.g. --items 123,456")
     return items
+
+
+def check_params(system: str, params: dict[str, Any]) -> None:
+    """`--param` values against `system`'s constructor: known names, numbers where numbers go."""
+    import inspect
+
+    from inhouse.errors import ConfigError
+    from inhouse.recommend.registry import system_class
+
+    named = {
+        n: p.default
+        for n, p in inspect.signature(system_class(system).__init__).parameters.items()
+        if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    for key, value in params.items():
+        if key not in named:
+            known = ", ".join(named) or "none"
+            raise ConfigError(f"--param {key}: {system} has no such parameter; it takes: {known}")
+        default = named[key]
+        kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}
+        allowed = kinds.get(type(default))
+        if allowed and (  # True is an int to Python, not to a user
+            not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
+        ):
+            raise ConfigError(
+                f"--param {key}={value!r}: {system} expects {PARAM_KINDS[type(default)]} here, "
+                f"e.g. --param {key}={json.dumps(default)}"
+            )
 
 
 @dataclass
@@ -99,7 +153,8 @@ def fit_files(
     from inhouse.data.read import read_catalog, read_events
     from inhouse.recommend.registry import make
 
-    model = make(system, **(params or {}))  # unknown system: error before reading files
+    check_params(system, params or {})  # unknown system or parameter: before reading files
+    model = make(system, **(params or {}))
     start = time.perf_counter()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, transient=True) as progress:

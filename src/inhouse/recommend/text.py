@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from inhouse.errors import InhouseError
 from inhouse.models.embedder import Embedder
 from inhouse.models.load import load_embedder
 from inhouse.recommend.base import CATALOG_COLUMNS, Interactions, contributions
@@ -106,7 +107,7 @@ class TextRecommender(VectorRecommender):
     def add_items(self, catalog_rows: pl.DataFrame) -> list[str]:
         """Add new catalog items (cold start: text, no events); returns the ids added."""
         if "item_id" not in catalog_rows.columns:
-            raise ValueError("catalog_rows need an item_id column")
+            raise InhouseError("new catalog rows: no item_id column; give each new item its id")
         rows = catalog_rows.filter(~pl.col("item_id").cast(pl.String).is_in(self.items.ids))
         rows = rows.unique("item_id", keep="first", maintain_order=True)
         if rows.height == 0:

@@ -1,5 +1,5 @@
 """Contrastively fine-tuned text encoder: the text of a user's recent items is the query, the next
-item's text the positive, other items in the batch the negatives (MultipleNegativesRankingLoss).
+item's text the positive, other items in the batch the negatives (`inhouse.tune.contrastive`).
 
 After the short tuning, items are re-embedded with the tuned encoder; a history is scored by the
 cosine of its query text (its newest `query_items` items) against every item, served by FAISS.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,6 +19,7 @@ from inhouse.models.embedder import SentenceTransformerEmbedder, default_embedde
 from inhouse.recommend.base import CATALOG_COLUMNS, Interactions
 from inhouse.recommend.text import item_texts
 from inhouse.recommend.vectors import VectorRecommender
+from inhouse.tune.contrastive import contrastive_tune
 
 ENCODER_DIR = "encoder"
 
@@ -92,55 +92,29 @@ class TextTuned(VectorRecommender):
 
     def _fit(self, data: Interactions) -> None:
         import torch
-        from rich.progress import Progress
-        from sentence_transformers.sentence_transformer.losses import (
-            MultipleNegativesRankingLoss,
-        )
 
         p = self.params
         torch.manual_seed(int(p["seed"]))
         self.texts = item_texts(data.catalog)
         self.encoder = self._load_encoder(None)
-        model = self.encoder.model
         pairs = training_pairs(
             data.sequences(), int(p["query_items"]), int(p["n_pairs"]), int(p["seed"])
         )
-        loss_fn = MultipleNegativesRankingLoss(model)
-        opt = torch.optim.AdamW(model.parameters(), lr=float(p["lr"]))
-        size = int(p["batch_size"])
-        steps = int(p["epochs"]) * ((len(pairs) + size - 1) // size)
-        # a plain loop over the library's loss: the Trainer would pull in `datasets` and
-        # `accelerate` for what is a few hundred optimizer steps
-        self.train_log = []
-        model.train()
-        with Progress(transient=True) as progress:
-            task = progress.add_task("tuning text encoder", total=steps)
-            for epoch in range(int(p["epochs"])):
-                start, total = time.perf_counter(), 0.0
-                for b in range(0, len(pairs), size):
-                    batch = pairs[b : b + size]
-                    if len(batch) < 2:
-                        continue
-                    queries = [self.query_text(np.array(q)) for q, _ in batch]
-                    positives = [self.texts[t] for _, t in batch]
-                    features = [model.preprocess(queries), model.preprocess(positives)]
-                    loss = loss_fn(features, None)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    total += loss.item()
-                    progress.advance(task)
-                self.train_log.append(
-                    {"epoch": epoch + 1, "loss": total, "seconds": time.perf_counter() - start}
-                )
-        model.eval()
+        texts = [(self.query_text(np.array(q)), self.texts[t]) for q, t in pairs]
+        self.train_log = contrastive_tune(
+            self.encoder.model,
+            texts,
+            epochs=int(p["epochs"]),
+            batch_size=int(p["batch_size"]),
+            lr=float(p["lr"]),
+            description="tuning text encoder",
+        )
         self._queries = {}
         self.set_item_vectors(self.encoder.embed(self.texts))
 
     def add_items(self, catalog_rows: pl.DataFrame) -> list[str]:
         """Add new catalog items (cold start: text, no events), embedded by the tuned encoder."""
-        if self.encoder is None:
-            raise RuntimeError("text-tuned: encoder not loaded; fit or load first")
+        assert self.encoder is not None, "text-tuned: encoder not loaded; fit or load first"
         rows = catalog_rows.filter(~pl.col("item_id").cast(pl.String).is_in(self.items.ids))
         rows = rows.unique("item_id", keep="first", maintain_order=True)
         if rows.height == 0:
@@ -163,8 +137,7 @@ class TextTuned(VectorRecommender):
         texts = [self.query_text(h) for h in histories]
         missing = list(dict.fromkeys(t for t in texts if self._key(t) not in self._queries))
         if missing:
-            if self.encoder is None:
-                raise RuntimeError("text-tuned: encoder not loaded; fit or load first")
+            assert self.encoder is not None, "text-tuned: encoder not loaded; fit or load first"
             for t, v in zip(missing, self.encoder.embed(missing), strict=True):
                 self._queries[self._key(t)] = v
         return np.stack([self._queries[self._key(t)] for t in texts])

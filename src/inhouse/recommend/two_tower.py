@@ -25,6 +25,7 @@ from inhouse.errors import ConfigError
 from inhouse.recommend.base import Interactions
 from inhouse.recommend.neural import NetRecommender, gelu
 from inhouse.recommend.text import TextRecommender
+from inhouse.tune.batching import shuffled_batches
 
 
 class TwoTowerNet(nn.Module):
@@ -177,7 +178,7 @@ class TwoTower(NetRecommender):
 
             def epoch(net: TwoTowerNet = net, opt: torch.optim.Optimizer = opt) -> float:
                 total = 0.0
-                for idx in torch.randperm(len(x)).split(size):
+                for idx in shuffled_batches(len(x), size):
                     items = net.item_vectors()
                     loss = F.cross_entropy(net.query(x[idx], items) @ items.T, y[idx])
                     opt.zero_grad()

@@ -15,6 +15,7 @@ from inhouse.support.answer.answerer import Answerer, min_evidence_on
 from inhouse.support.answer.generator import Message
 from inhouse.support.retrieve.base import Retriever
 from inhouse.support.retrieve.registry import make_retriever
+from inhouse.support.retrieve.text import split_needs
 from tests.support.retrieve.test_retrieve import articles_frame, shared_embedder
 
 
@@ -128,3 +129,57 @@ def test_cli_unknown_system_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     index = ["support", "index", "--articles", str(articles), "--out", str(tmp_path / "ix")]
     assert cli([*index, "--system", "nope"]) == 2
     assert not (tmp_path / "ix").exists()
+
+
+class RecordingEmbedder:
+    """Wraps the shared embedder and remembers every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        self.inner = shared_embedder()
+        self.name, self.dim, self.texts = self.inner.name, self.inner.dim, []
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.embed(texts, batch_size)
+
+
+def test_evidence_reads_the_index_passages_without_embedding_them() -> None:
+    from inhouse.support.answer.answerer import dense_part
+    from inhouse.support.retrieve.bm25 import BM25Retriever
+    from inhouse.support.retrieve.dense import DenseRetriever
+    from inhouse.support.retrieve.hybrid import HybridRetriever
+
+    embedder = RecordingEmbedder()
+    r = HybridRetriever([BM25Retriever(), DenseRetriever(embedder, chunk=True)])  # type: ignore[arg-type]
+    r.index(articles_frame())
+    embedder.texts.clear()
+    question = "My debit card was stolen. What should I do now?"
+    cited = Answerer(r).evidence(question)
+    needs = [question, "My debit card was stolen.", "What should I do now?"]
+    assert embedder.texts == [question, *needs]  # the search, then the evidence: no passage
+    dense = dense_part(r)
+    assert dense is not None and dense.embedder is embedder
+    (passages, vectors), *_ = dense.passages_of([cited[0].article_id])
+    assert cited[0].article_id == "card-lost" and len(passages) == 1  # short: one passage
+    assert cited[0].passage == passages[0].text.removeprefix(passages[0].title).strip()
+    expected = float((embedder.inner.embed([question, *split_needs(question)]) @ vectors.T).max())
+    assert cited[0].score == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("system", ["bm25", "hybrid"])
+def test_an_index_without_passages_embeds_each_cited_article_once(system: str) -> None:
+    """BM25 and whole-article vectors: evidence windows, embedded the first time, then kept."""
+    embedder = RecordingEmbedder()
+    index = make_retriever(system, embedder)  # type: ignore[arg-type]
+    index.index(articles_frame())
+    answerer = Answerer(index, embedder=embedder)  # type: ignore[arg-type]
+    embedder.texts.clear()
+    first = answerer.ask("my debit card was stolen")
+    assert not first.escalate and first.citations[0].article_id == "card-lost"
+    assert "freeze it in the app" in first.citations[0].passage
+    searched = ["my debit card was stolen"] * (system == "hybrid")  # the dense half's query
+    windows = embedder.texts[len(searched) : -2]  # then the windows, then the message's needs
+    assert sorted(t.split("\n")[0] for t in windows) == sorted(c.title for c in first.citations)
+    embedder.texts.clear()
+    assert answerer.ask("my debit card was stolen") == first
+    assert embedder.texts == [*searched, *["my debit card was stolen"] * 2]  # no window again

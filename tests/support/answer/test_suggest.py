@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from inhouse.errors import InhouseError, ModelError
-from inhouse.support.answer.suggest import Suggester, Suggestion, hits
+from inhouse.support.answer.suggest import Suggester
 from tests.support.retrieve.test_retrieve import shared_embedder
 
 TICKETS = {
@@ -53,12 +53,6 @@ def test_new_message_gets_the_resolution_of_its_intent(tfidf: bool) -> None:
     assert out[0][0].response == "Here is how to handle cancel order."
     assert out[1][0].intent == "delete_account"
     assert len({x.intent for x in out[0]}) == len(out[0]) == 3  # one per intent
-
-
-def test_hits_counts_the_first_k() -> None:
-    a, b = Suggestion("1", "x", "r", 1.0), Suggestion("2", "y", "r", 0.5)
-    assert hits([[a, b], [b, a]], ["x", "x"], 1) == 0.5
-    assert hits([[a, b], [b, a]], ["x", "x"], 2) == 1.0
 
 
 def test_save_load_and_embedder_check(tmp_path: Path) -> None:

@@ -72,9 +72,16 @@ def test_route_empty_message(router_dir, capsys):
     assert code == 2 and "empty" in err
 
 
-def test_route_huge_message_is_truncated(router_dir, capsys):
-    code, out, _ = run(["support", "route", str(router_dir), "reset my password " * 6000], capsys)
+def test_route_long_message_is_truncated(router_dir, capsys):
+    message = "reset my password " * 300  # 5,400 characters: over MAX_CHARS, under the limit
+    code, out, _ = run(["support", "route", str(router_dir), message], capsys)
     assert code == 0 and "routed on its first 2000" in out and "intent: reset_password" in out
+
+
+def test_route_huge_message_is_refused(router_dir, capsys):
+    code, out, err = run(["support", "route", str(router_dir), "reset my password " * 6000], capsys)
+    assert code == 2 and "108,000 characters" in err and "limit of 20,000" in err
+    assert "intent:" not in out
 
 
 def test_route_binary_file(router_dir, tmp_path, capsys):

@@ -214,28 +214,11 @@ class TestFinetuned(RouterContract):
         np.testing.assert_allclose(router.proba(texts), (tuned + frozen) / 2, rtol=1e-5)
 
 
-class TestFinetunedContrastive(RouterContract):
-    system = "finetuned"
-    config = {
-        "objective": "contrastive",
-        "frozen_weight": 0.0,
-        "max_steps": 2,
-        "batch_size": 4,
-        "c": 10.0,
-        "progress": False,
-    }
-
-
-def test_length_batches_cover_every_row_once_with_similar_lengths():
-    from inhouse.support.route.tune import length_batches
-
-    lengths = [5, 40, 6, 41, 7, 42, 8, 43]
-    batches = length_batches(lengths, 4, np.random.default_rng(0))
-    assert sorted(np.concatenate(batches).tolist()) == list(range(8))
-    assert sorted(sorted(lengths[i] for i in b) for b in batches) == [
-        [5, 6, 7, 8],
-        [40, 41, 42, 43],
-    ]
+def test_finetuned_tunes_only_by_classification(embedder):
+    # configs saved while `objective` existed say "classify"; they still make a router
+    assert make_router("finetuned", embedder, objective="classify").name == "finetuned"
+    with pytest.raises(ModelError, match="only tunes with 'classify'"):
+        make_router("finetuned", embedder, objective="contrastive")
 
 
 def test_choose_threshold_keeps_in_scope_accuracy():

@@ -1,6 +1,6 @@
 """Grounded answers: retrieve articles, cite their best passages, escalate when unsure.
 
-    >>> a = Answerer(load_retriever(Path("index")))
+    >>> a = Answerer(load_retriever(Path("index")))      # or SupportService(index_dir=...)
     >>> ans = a.ask("my new card has not arrived")
     >>> ans.escalate, [c.article_id for c in ans.citations][:1]
     (False, ['card-delivery'])
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,13 +24,15 @@ from inhouse.redact import redact
 from inhouse.support.answer.generator import Generator, grounded_messages
 from inhouse.support.answer.suggest import Suggester, Suggestion
 from inhouse.support.retrieve.base import Retriever, check_queries
-from inhouse.support.retrieve.text import chunk_article, split_needs
+from inhouse.support.retrieve.dense import DenseRetriever
+from inhouse.support.retrieve.text import Passage, chunk_article, split_needs
 
 # Evidence threshold (cosine of the message to its best passage), chosen on the dev split:
 # bank-help-center's 30 dev scenarios (in scope) against CLINC150's out-of-scope validation
 # queries; `benchmarks/support_retrieval.py --calibrate` measured 0.4965 (all 30 dev answered,
 # 98 of 100 out-of-scope escalated) with the off-the-shelf hybrid index.
 DEFAULT_MIN_EVIDENCE = 0.4965
+EVIDENCE_WORDS, EVIDENCE_STRIDE = 80, 60  # evidence windows of an index without passages
 ESCALATION_TEXT = (
     "I could not find this in the help center. I am passing you to a human agent who can help."
 )
@@ -61,19 +62,23 @@ class Answer:
     suggestions: list[Suggestion] = field(default_factory=list)
 
 
-def retriever_embedder(retriever: Any) -> Embedder | None:
-    """The embedder a retriever (or one of its parts) already holds, if any."""
-    if getattr(retriever, "embedder", None) is not None:
-        found: Embedder = retriever.embedder
-        return found
-    for part in [*getattr(retriever, "parts", []), getattr(retriever, "base", None)]:
-        if part is not None and (emb := retriever_embedder(part)) is not None:
-            return emb
+def dense_part(retriever: Any) -> DenseRetriever | None:
+    """The dense index a retriever is or holds (the first part of a hybrid that has one)."""
+    if isinstance(retriever, DenseRetriever):
+        return retriever
+    for part in getattr(retriever, "parts", []):
+        if (found := dense_part(part)) is not None:
+            return found
     return None
 
 
 class Answerer:
-    """Answers customer messages from an indexed help center."""
+    """Answers customer messages from an indexed help center.
+
+    `embedder` embeds the passages of an index that holds no vectors (BM25); a dense or hybrid
+    index is read with its own embedder. Not thread-safe on its own: `SupportService` holds
+    a lock around it.
+    """
 
     def __init__(
         self,
@@ -87,32 +92,57 @@ class Answerer:
     ) -> None:
         self.retriever, self.router, self.suggester = retriever, router, suggester
         self.generator = generator
-        self.embedder = embedder or retriever_embedder(retriever) or load_embedder()
+        dense = dense_part(retriever)
+        # whole-article vectors are not passages: cite windows instead (see `evidence`)
+        self.dense = dense if dense is not None and dense.chunk else None
+        if self.dense is not None:
+            assert self.dense.embedder is not None, "a loaded dense index holds its embedder"
+            self.embedder = self.dense.embedder  # the space of the index's vectors
+        else:
+            held = dense.embedder if dense is not None else None  # e.g. a tuned embedder
+            self.embedder = embedder or held or load_embedder()
         self.min_evidence, self.articles = min_evidence, articles
+        self._windows: dict[str, tuple[list[Passage], np.ndarray]] = {}  # article -> embedded
 
     def evidence(self, question: str, k: int | None = None) -> list[Citation]:
-        """The best passage of each of the top articles, scored by cosine to the message."""
+        """The best passage of each of the top articles, scored by cosine to the message.
+
+        The message is read whole and need by need (`split_needs`); a passage scores the best
+        of these. An index of passages (`DenseRetriever(chunk=True)`, alone or in a hybrid)
+        gives its own, with the vectors it stored: nothing is embedded but the message. An
+        index without passages, BM25 or whole-article vectors (the registry's `dense` and
+        hybrids), has none worth citing: a whole article is too long to quote and its vector
+        reads only its opening. Its articles are cut into `EVIDENCE_WORDS`-word windows, the
+        size `DEFAULT_MIN_EVIDENCE` was calibrated on, embedded the first time each is cited
+        and kept.
+        """
         k = k or self.articles
-        hits = self.retriever.search([question], k=k)[0]
-        frame = self.retriever.articles
-        rows = {r["article_id"]: r for r in frame.iter_rows(named=True)}
-        passages = [
-            p
-            for aid, _ in hits
-            for p in chunk_article(aid, rows[aid]["title"], rows[aid]["body"], 80, 60)
-        ]
-        if not passages:
+        ids = [aid for aid, _ in self.retriever.search([question], k=k)[0]]
+        if not ids:
             return []
-        needs = [question, *split_needs(question)]
-        q = self.embedder.embed(needs)
-        sims = (q @ self.embedder.embed([p.text for p in passages]).T).max(axis=0)
+        if self.dense is not None:
+            found = self.dense.passages_of(ids)
+        else:
+            found = [self._windows_of(aid) for aid in ids]
+        needs = self.embedder.embed([question, *split_needs(question)])
         out = []
-        for aid, _ in hits:
-            idx = [i for i, p in enumerate(passages) if p.article_id == aid]
-            best = max(idx, key=lambda i: float(sims[i]))
+        for aid, (passages, vectors) in zip(ids, found, strict=True):
+            sims = (needs @ vectors.T).max(axis=0)
+            best = int(np.argmax(sims))
             body = passages[best].text.removeprefix(passages[best].title).strip()
             out.append(Citation(aid, passages[best].title, body, float(sims[best])))
         return out
+
+    def _windows_of(self, article_id: str) -> tuple[list[Passage], np.ndarray]:
+        """An article as evidence windows and their vectors, embedded once."""
+        if article_id not in self._windows:
+            frame = self.retriever.articles
+            row = frame.row(frame["article_id"].to_list().index(article_id), named=True)
+            passages = chunk_article(
+                article_id, row["title"], row["body"], EVIDENCE_WORDS, EVIDENCE_STRIDE
+            )
+            self._windows[article_id] = (passages, self.embedder.embed([p.text for p in passages]))
+        return self._windows[article_id]
 
     def ask(self, question: str) -> Answer:
         """Answer one message: routed intent, cited passages, and whether to escalate."""
@@ -167,24 +197,6 @@ def min_evidence_on(scores_in: np.ndarray, scores_out: np.ndarray) -> float:
         if acc > best_acc:
             best, best_acc = float(t), float(acc)
     return best
-
-
-def ask_index(
-    index_dir: Path,
-    question: str,
-    router_dir: Path | None = None,
-    suggester_dir: Path | None = None,
-) -> Answer:
-    """Load an index (and optionally a router and a suggester) and answer one message."""
-    from inhouse.support.retrieve.registry import load_retriever
-
-    router = None
-    if router_dir is not None:
-        from inhouse.support.route.registry import load_router
-
-        router = load_router(router_dir)
-    suggester = Suggester.load(suggester_dir) if suggester_dir is not None else None
-    return Answerer(load_retriever(index_dir), router=router, suggester=suggester).ask(question)
 
 
 def calibrate_min_evidence(

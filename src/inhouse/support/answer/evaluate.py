@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-
-import numpy as np
+from functools import partial
 
 from inhouse.datasets.types import ResponseData
 from inhouse.errors import ConfigError
+from inhouse.eval.latency import measure
 from inhouse.eval.results import BenchResult, SystemResult
+from inhouse.eval.retrieval import hit_rate
 from inhouse.models.embedder import Embedder, MemoEmbedder
 from inhouse.models.load import load_embedder
-from inhouse.support.answer.suggest import Suggester, hits
-from inhouse.support.retrieve.evaluate import _latency
+from inhouse.support.answer.suggest import Suggester
 
 RESPONSE_SYSTEMS = ("tfidf-knn", "dense-nearest", "knn-vote10")
 
@@ -45,22 +45,18 @@ def bench_responses(
         s.fit(data.train)
         fit_seconds = time.perf_counter() - t0
         suggestions = s.suggest(texts, k=5)
-        wall, cpu = [], []
-        for text in texts[:200]:  # latency of single live requests, on a sample
-            w0, c0 = time.perf_counter(), time.process_time()
-            s.suggest([text], k=5)
-            wall.append((time.perf_counter() - w0) * 1000)
-            cpu.append((time.process_time() - c0) * 1000)
+        # latency of single live requests, on a sample
+        timing = measure(partial(s.suggest, k=5), [[text] for text in texts[:200]])
+        found = [[x.intent for x in ss] for ss in suggestions]
         row = {
             "name": name,
             "kind": s.kind,
             "metrics": {
-                "hit@1": hits(suggestions, intents, 1),
-                "hit@5": hits(suggestions, intents, 5),
+                "hit@1": hit_rate(found, intents, 1),
+                "hit@5": hit_rate(found, intents, 5),
             },
             "fit_seconds": round(fit_seconds, 2),
-            "latency_ms": _latency(wall),
-            "cpu_ms_per_request": round(float(np.mean(cpu)), 2),
+            **timing.fields(),
         }
         rows.append(SystemResult.model_validate(row))
     return BenchResult(

@@ -152,12 +152,3 @@ class Suggester:
         s.tickets = pl.read_parquet(folder / "tickets.parquet")
         s._vectors = np.load(folder / "vectors.npy")
         return s
-
-
-def hits(suggestions: list[list[Suggestion]], intents: Sequence[str], k: int) -> float:
-    """Fraction of messages with a suggestion of the true intent among the first `k`."""
-    assert len(suggestions) == len(intents), "one list of suggestions per message"
-    found = sum(
-        any(s.intent == t for s in ss[:k]) for ss, t in zip(suggestions, intents, strict=True)
-    )
-    return found / max(len(intents), 1)

@@ -64,8 +64,7 @@ def check_articles(articles: pl.DataFrame) -> pl.DataFrame:
 
 def check_queries(queries: Sequence[str]) -> list[str]:
     """Queries as a list; an empty or blank one is a user error naming its position."""
-    if isinstance(queries, str):
-        raise TypeError("search() takes a list of queries, not one string")
+    assert not isinstance(queries, str), "search() takes a list of queries, not one string"
     out = list(queries)
     for i, q in enumerate(out):
         if not q or not q.strip():
@@ -95,7 +94,14 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{folder}: not an index folder (no {MANIFEST}); "
             "build one with `inhouse support index --articles FILE --out DIR`"
         )
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        where = f"{path}:{e.lineno}" if isinstance(e, json.JSONDecodeError) else str(path)
+        raise InhouseError(
+            f"{where}: not a valid index manifest ({e}); rebuild the index with "
+            "`inhouse support index`"
+        ) from None
     return manifest
 
 

@@ -149,6 +149,20 @@ class DenseRetriever:
         soft = top[:, 0] + np.log(np.exp(t * (per_article - top)).sum(axis=1)) / t
         return np.asarray(soft)
 
+    def passages_of(self, article_ids: Sequence[str]) -> list[tuple[list[Passage], np.ndarray]]:
+        """Each article's indexed passages and their unit vectors, read back from the index.
+
+        Nothing is embedded: these are the passages `search` scores, chunked as the index was.
+        """
+        assert self._index is not None, "index() or load() first"
+        row = {a: i for i, a in enumerate(self.articles["article_id"].to_list())}
+        out = []
+        for aid in article_ids:
+            idx = np.flatnonzero(self._owner == row[aid])
+            vectors = np.stack([self._index.reconstruct(int(i)) for i in idx])
+            out.append(([self.passages[i] for i in idx], vectors))
+        return out
+
     def reading(self, query_mode: QueryMode, temperature: float | None = None) -> DenseRetriever:
         """This index (shared, not copied) reading messages another way; for bake-offs."""
         view = copy.copy(self)

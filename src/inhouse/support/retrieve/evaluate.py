@@ -18,7 +18,9 @@ import numpy as np
 
 from inhouse.datasets.types import RetrievalData, RetrievalQuery
 from inhouse.errors import ConfigError
-from inhouse.eval.results import BenchResult, Latency, SystemResult
+from inhouse.eval.latency import Timing, measure
+from inhouse.eval.results import BenchResult, SystemResult
+from inhouse.eval.retrieval import retrieval_metrics
 from inhouse.models.embedder import Embedder
 from inhouse.models.load import load_embedder
 from inhouse.support.retrieve.base import Hits, Retriever
@@ -29,22 +31,6 @@ from inhouse.support.retrieve.registry import HYBRID_K0, NEEDS_K0, NEEDS_TEMPERA
 from inhouse.support.retrieve.tune import TuneConfig
 
 RETRIEVAL_SYSTEMS = ("bm25", "dense", "hybrid", "tuned-hybrid", "needs-hybrid")
-
-
-def retrieval_metrics(
-    results: Sequence[Hits], queries: Sequence[RetrievalQuery]
-) -> dict[str, float]:
-    """recall@10, recall@20 and MRR (first relevant article, whole list) averaged over queries."""
-    assert len(results) == len(queries), "one result list per query"
-    r10 = r20 = mrr = 0.0
-    for found, q in zip(results, queries, strict=True):
-        relevant = set(q.relevant)
-        ids = [a for a, _ in found]
-        r10 += len(relevant & set(ids[:10])) / len(relevant)
-        r20 += len(relevant & set(ids[:20])) / len(relevant)
-        mrr += next((1.0 / (i + 1) for i, a in enumerate(ids) if a in relevant), 0.0)
-    n = max(len(queries), 1)
-    return {"recall@10": r10 / n, "recall@20": r20 / n, "mrr": mrr / n}
 
 
 def joined_queries(
@@ -73,20 +59,11 @@ def joined_queries(
 
 def _timed_search(
     retriever: Retriever, queries: Sequence[RetrievalQuery], k: int = 100
-) -> tuple[list[Hits], list[float], list[float]]:
-    """Search one query at a time, as a live request would; wall and CPU ms per query."""
-    results, wall, cpu = [], [], []
-    for q in queries:
-        w0, c0 = time.perf_counter(), time.process_time()
-        results.append(retriever.search([q.text], k=k)[0])
-        wall.append((time.perf_counter() - w0) * 1000)
-        cpu.append((time.process_time() - c0) * 1000)
-    return results, wall, cpu
-
-
-def _latency(ms: Sequence[float]) -> Latency:
-    p50, p95, p99 = np.percentile(np.asarray(ms), [50, 95, 99])
-    return Latency(p50=float(p50), p95=float(p95), p99=float(p99))
+) -> tuple[list[Hits], Timing]:
+    """Search one query at a time, as a live request would; the results and their timing."""
+    results: list[Hits] = []
+    timing = measure(lambda q: results.append(retriever.search([q.text], k=k)[0]), queries)
+    return results, timing
 
 
 def bench_retrieval(
@@ -152,7 +129,7 @@ def bench_retrieval(
     rows = []
     for name in wanted:
         retriever, fit_seconds = system(name)
-        results, wall, cpu = _timed_search(retriever, data.test)
+        results, timing = _timed_search(retriever, data.test)
         dev = retriever.search([q.text for q in data.dev], k=100) if data.dev else []
         dev_joined = {
             label: retrieval_metrics(retriever.search([q.text for q in qs], k=100), qs)
@@ -163,8 +140,7 @@ def bench_retrieval(
             "kind": retriever.kind,
             "metrics": retrieval_metrics(results, data.test),
             "fit_seconds": round(fit_seconds, 2),
-            "latency_ms": _latency(wall),
-            "cpu_ms_per_request": round(float(np.mean(cpu)), 2),
+            **timing.fields(),
             "dev_metrics": retrieval_metrics(dev, data.dev) if data.dev else None,
             "dev_joined_metrics": dev_joined or None,
         }

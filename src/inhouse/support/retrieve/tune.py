@@ -1,8 +1,8 @@
 """Fine-tune the embedder on the help center itself: pseudo-queries made from each article.
 
 Titles, section headings and first sentences become queries for the passage they came from;
-MultipleNegativesRankingLoss uses the other passages of a batch as negatives. Only articles are
-read, never evaluation queries. A plain torch loop keeps it free of `datasets`/`accelerate`.
+the other passages of a batch are the negatives (`inhouse.tune.contrastive`). Only articles
+are read, never evaluation queries.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from inhouse.models.embedder import SentenceTransformerEmbedder
 from inhouse.support.retrieve.text import Passage, split_needs
+from inhouse.tune.contrastive import contrastive_tune
 
 _HEADING_LINE = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 
@@ -68,12 +69,8 @@ def fine_tune(
     out_dir: Path,
     config: TuneConfig | None = None,
 ) -> SentenceTransformerEmbedder:
-    """Fine-tune a copy of `embedder` on pseudo-queries of `passages`; save it in `out_dir`."""
+    """Fine-tune `embedder`'s model on pseudo-queries of `passages`; save it in `out_dir`."""
     import torch
-    from rich.progress import Progress
-    from sentence_transformers.sentence_transformer.losses import (
-        MultipleNegativesRankingLoss,
-    )
 
     cfg = config or TuneConfig()
     torch.manual_seed(cfg.seed)
@@ -82,28 +79,15 @@ def fine_tune(
     model = embedder.model
     full_length = model.max_seq_length
     model.max_seq_length = min(full_length or cfg.max_seq_length, cfg.max_seq_length)
-    model.train()
-    loss_fn = MultipleNegativesRankingLoss(model)
-    optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-    steps = cfg.epochs * ((len(pairs) + cfg.batch_size - 1) // cfg.batch_size)
-    with Progress(transient=True) as progress:
-        task = progress.add_task(f"fine-tuning {embedder.name}", total=steps)
-        for epoch in range(cfg.epochs):
-            random.Random(cfg.seed + epoch).shuffle(pairs)
-            for start in range(0, len(pairs), cfg.batch_size):
-                batch = pairs[start : start + cfg.batch_size]
-                if len(batch) < 2:
-                    continue
-                features = [
-                    model.preprocess([q for q, _ in batch]),
-                    model.preprocess([p for _, p in batch]),
-                ]
-                loss = loss_fn(features, labels=torch.zeros(len(batch)))
-                loss.backward()
-                optim.step()
-                optim.zero_grad()
-                progress.advance(task)
-    model.eval()
+    contrastive_tune(
+        model,
+        pairs,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        shuffle_seed=cfg.seed,
+        description=f"fine-tuning {embedder.name}",
+    )
     model.max_seq_length = full_length
     out_dir = Path(out_dir)
     model.save(str(out_dir))

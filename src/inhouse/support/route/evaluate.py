@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from inhouse.datasets.types import IntentData
-from inhouse.eval.results import BenchResult, Latency, SystemResult
+from inhouse.eval.latency import Timing, measure
+from inhouse.eval.results import BenchResult, SystemResult
+from inhouse.eval.routing import routing_metrics
 from inhouse.models.embedder import Embedder
 from inhouse.models.load import load_embedder
 from inhouse.support.route.base import OUT_OF_SCOPE
@@ -20,54 +20,22 @@ from inhouse.support.route.registry import SYSTEMS, load_router, make_router
 LATENCY_MESSAGES = 500
 
 
-def routing_metrics(
-    predicted: Sequence[str], gold: Sequence[str], oos_label: str | None = None
-) -> dict[str, float | None]:
-    """accuracy and macro-F1 over every row; with `oos_label`, in-scope accuracy and OOS recall."""
-    from sklearn.metrics import f1_score
+def measure_latency(router: Any, texts: Sequence[str], n: int = LATENCY_MESSAGES) -> Timing:
+    """Route `n` messages one at a time (cycling through `texts`) after a warm-up of five.
 
-    pred = np.array([OUT_OF_SCOPE if p == OUT_OF_SCOPE else p for p in predicted], dtype=object)
-    true = np.array([OUT_OF_SCOPE if g == oos_label else g for g in gold], dtype=object)
-    out: dict[str, float | None] = {
-        "accuracy": float((pred == true).mean()),
-        "macro_f1": float(f1_score(true, pred, average="macro", labels=sorted(set(true)))),
-    }
-    if oos_label is not None:
-        oos = true == OUT_OF_SCOPE
-        out["in_scope_accuracy"] = float((pred == true)[~oos].mean()) if (~oos).any() else None
-        out["oos_recall"] = float((pred[oos] == OUT_OF_SCOPE).mean()) if oos.any() else None
-    return out
-
-
-def measure_latency(router: Any, texts: Sequence[str], n: int = LATENCY_MESSAGES) -> dict[str, Any]:
-    """Route `n` messages one at a time: wall p50/p95/p99 and process CPU ms per request.
-
-    Measured as it is served: one single-threaded worker per core (torch and BLAS held at one
-    thread here; the routers' ONNX Runtime sessions always use one), which is also the basis of
-    the cost ($ per core-second). Extra torch or BLAS threads would only add spin-waiting to
-    the CPU time.
+    Measured as it is served: one single-threaded worker per core (the routers' ONNX Runtime
+    sessions always use one thread), which is also the basis of the cost ($ per core-second).
     """
-    import torch
-    from threadpoolctl import threadpool_limits
-
     picks = [texts[i % len(texts)] for i in range(n)]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    blas = threadpool_limits(1)
-    try:
-        router.predict(picks[:5])  # warm-up
-        walls = []
-        cpu = time.process_time()
-        for text in picks:
-            start = time.perf_counter()
-            router.predict([text])
-            walls.append((time.perf_counter() - start) * 1000)
-        cpu_ms = (time.process_time() - cpu) * 1000 / n
-    finally:
-        torch.set_num_threads(threads)
-        blas.restore_original_limits()
-    p50, p95, p99 = np.percentile(walls, [50, 95, 99])
-    return {"latency": Latency(p50=p50, p95=p95, p99=p99), "cpu_ms_per_request": cpu_ms}
+    return measure(
+        lambda text: router.predict([text]), picks, warmup=lambda: router.predict(picks[:5])
+    )
+
+
+def _metrics(
+    predicted: Sequence[str], gold: Sequence[str], oos_label: str | None
+) -> dict[str, float | None]:
+    return routing_metrics(predicted, gold, oos_label, out_of_scope=OUT_OF_SCOPE)
 
 
 def _intents(frame: Any, oos_label: str | None) -> list[str]:
@@ -106,7 +74,9 @@ def bench_system(
         router.fit(train_texts + valid_texts, train_intents + valid_intents)
     with tempfile.TemporaryDirectory(prefix="inhouse-router-") as tmp:
         router.save(Path(tmp) / "router")
-        loaded = load_router(Path(tmp) / "router", None if system == "finetuned" else embedder)
+        # a router that stores its own (fine-tuned) embedder loads it; the others get ours
+        own = getattr(router, "stores_embedder", False)
+        loaded = load_router(Path(tmp) / "router", None if own else embedder)
         if calibrate:  # the threshold is set on what is served
             calibration = loaded.calibrate(valid_texts, valid_intents)
     fit_seconds, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -115,9 +85,9 @@ def bench_system(
     test_texts = [str(t) for t in data.test["text"].to_list()]
     gold = data.test["intent"].to_list()
     predicted, _ = loaded.predict(test_texts)
-    metrics = routing_metrics(predicted, gold, data.oos_label)
+    metrics = _metrics(predicted, gold, data.oos_label)
     # the router as fitted, before saving: features from torch (the serving graph's reference)
-    fitted_metrics = routing_metrics(router.predict(test_texts)[0], gold, data.oos_label)
+    fitted_metrics = _metrics(router.predict(test_texts)[0], gold, data.oos_label)
     timing = measure_latency(loaded, test_texts, latency_messages)
     return SystemResult.model_validate(
         {
@@ -125,9 +95,8 @@ def bench_system(
             "kind": loaded.kind,
             "metrics": metrics,
             "fit_seconds": round(fit_seconds, 2),
-            "latency_ms": timing["latency"],
             # extra fields: the bake-off prices CPU time; the rest documents the run
-            "cpu_ms_per_request": round(timing["cpu_ms_per_request"], 3),
+            **timing.fields(),
             "fit_cpu_seconds": round(fit_cpu, 2),
             "serving": getattr(getattr(loaded, "serving", None), "backend", "torch"),
             "fitted_torch_metrics": fitted_metrics,

@@ -1,9 +1,8 @@
 """`finetuned`: the encoder tuned on the company's tickets, a logistic+kNN head on its features,
 averaged with the same head on the frozen encoder's features (an ensemble of two views).
 
-Training (`objective="classify"`, the default): cross-entropy through a linear head on
-mean-pooled states, lowest `frozen_layers` blocks fixed (see `router_tune`). The older
-SetFit-style `objective="contrastive"` pulls same-intent pairs together with in-batch negatives.
+Training: cross-entropy through a linear head on mean-pooled states, lowest `frozen_layers`
+blocks fixed (`inhouse.tune.classify`).
 `frozen_weight` is the share of the frozen view in the averaged probabilities (0 = tuned only).
 `max_seq_length` truncates tickets while tuning; features read up to `MAX_TOKENS` in both views,
 so a loaded router serves both from one graph that runs the shared frozen blocks once, by
@@ -23,11 +22,11 @@ import numpy as np
 
 from inhouse.errors import ModelError
 from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder
-from inhouse.models.encoder import PRECISIONS, Views, export_views, serve_views
-from inhouse.models.layers import layer_features
+from inhouse.models.encoder import Views
+from inhouse.models.features import view_features
 from inhouse.models.load import load_embedder
+from inhouse.models.onnx import ONNX_FILE, PRECISIONS, export_onnx, load_views
 from inhouse.support.route.base import (
-    OUT_OF_SCOPE,
     RouterKind,
     apply_threshold,
     check_confidence,
@@ -41,7 +40,7 @@ from inhouse.support.route.base import (
     write_router_dir,
 )
 from inhouse.support.route.logistic import LinearHead
-from inhouse.support.route.tune import classify_tune
+from inhouse.tune.classify import classify_tune
 
 
 class _Tuned:
@@ -62,71 +61,6 @@ class _Tuned:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
-
-
-def contrastive_tune(
-    model: Any,
-    texts: Sequence[str],
-    intents: Sequence[str],
-    epochs: float = 1.0,
-    batch_size: int = 32,
-    lr: float = 5e-5,
-    scale: float = 20.0,
-    max_steps: int | None = None,
-    seed: int = 0,
-    progress: bool = True,
-) -> dict[str, float]:
-    """Tune a `SentenceTransformer` in place on same-intent pairs; returns loss and step count."""
-    import torch
-
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    groups: dict[str, list[int]] = {}
-    for i, intent in enumerate(intents):
-        if intent != OUT_OF_SCOPE:
-            groups.setdefault(intent, []).append(i)
-    names = [n for n, idx in groups.items() if len(idx) >= 2]
-    assert len(names) >= 2, "contrastive tuning needs two intents with two tickets each"
-    per_step = min(batch_size, len(names))
-    steps = max(1, int(epochs * sum(len(groups[n]) for n in names) / (2 * per_step)))
-    if max_steps is not None:
-        steps = min(steps, max_steps)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
-    model.train()
-    losses: list[float] = []
-
-    def encode(batch: list[str]) -> Any:
-        features = model.preprocess(batch)
-        out = model(features)["sentence_embedding"]
-        return torch.nn.functional.normalize(out, dim=-1)
-
-    from rich.progress import Progress
-
-    with Progress(transient=True, disable=not progress) as bar:
-        task = bar.add_task("fine-tuning router embedder", total=steps)
-        for _ in range(steps):
-            chosen = rng.choice(len(names), size=per_step, replace=False)
-            pairs = [rng.choice(groups[names[c]], size=2, replace=False) for c in chosen]
-            a = encode([texts[p[0]] for p in pairs])
-            b = encode([texts[p[1]] for p in pairs])
-            sims = a @ b.T * scale
-            target = torch.arange(per_step)
-            loss = (
-                torch.nn.functional.cross_entropy(sims, target)
-                + torch.nn.functional.cross_entropy(sims.T, target)
-            ) / 2
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            losses.append(float(loss.detach()))
-            bar.advance(task)
-    model.eval()
-    return {"steps": float(steps), "final_loss": float(np.mean(losses[-20:]))}
 
 
 class FinetunedRouter:
@@ -166,8 +100,11 @@ class FinetunedRouter:
                 f"embedder {embedder.name} has no trainable model; the finetuned router needs "
                 "a sentence-transformers embedder"
             )
-        if objective not in {"classify", "contrastive"}:
-            raise ModelError(f"objective {objective!r}: use 'classify' or 'contrastive'")
+        if objective != "classify":  # the one objective; saved configs may still name it
+            raise ModelError(
+                f"objective {objective!r}: the finetuned router only tunes with 'classify'; "
+                "drop the `objective` setting"
+            )
         if serve_precision not in PRECISIONS:
             raise ModelError(
                 f"serve_precision {serve_precision!r}: use one of {', '.join(PRECISIONS)}"
@@ -175,7 +112,6 @@ class FinetunedRouter:
         self.embedder: Embedder = embedder
         self.base_embedder: Embedder = embedder
         self.config: dict[str, Any] = {
-            "objective": objective,
             "epochs": epochs,
             "batch_size": batch_size,
             "lr": lr,
@@ -213,27 +149,14 @@ class FinetunedRouter:
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
         """The tuned encoder's features."""
-        return layer_features(self.embedder, texts, layers=self.config["layers"])
+        return view_features(self.embedder, texts, self.config["layers"])
 
     def frozen_features(self, texts: Sequence[str]) -> np.ndarray:
         """The untouched base encoder's features (as the `logistic` router sees them)."""
-        return layer_features(self.base_embedder, texts, layers=self.config["layers"])
+        return view_features(self.base_embedder, texts, self.config["layers"])
 
     def _tune(self, model: Any, texts: list[str], intents: Sequence[str]) -> dict[str, float]:
         cfg = self.config
-        if cfg["objective"] == "contrastive":
-            model.max_seq_length = cfg["max_seq_length"]
-            return contrastive_tune(
-                model,
-                texts,
-                intents,
-                epochs=cfg["epochs"],
-                batch_size=cfg["batch_size"],
-                lr=cfg["lr"],
-                max_steps=cfg["max_steps"],
-                seed=cfg["seed"],
-                progress=self.progress,
-            )
         return classify_tune(
             model,
             texts,
@@ -310,7 +233,7 @@ class FinetunedRouter:
             if self.config["frozen_weight"] > 0:
                 arrays |= {f"frozen_{k}": v for k, v in self.frozen_head.arrays().items()}
             np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
-            export_views(folder, self.views(), self.config["serve_precision"])
+            export_onnx(folder / ONNX_FILE, self.views(), self.config["serve_precision"])
             write_meta(
                 folder,
                 {
@@ -362,7 +285,7 @@ class FinetunedRouter:
                 router.frozen_head = LinearHead.from_arrays(
                     frozen, meta["classes"], router.head.config()
                 )
-        router.serving = serve_views(path, router.views())
+        router.serving = load_views(Path(path) / ONNX_FILE, router.views())
         router.base = base_record
         router.training = dict(meta.get("training") or {})
         router.threshold = float(meta["threshold"])

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from inhouse.models.embedder import Embedder
-from inhouse.models.encoder import Views, export_views, serve_views
-from inhouse.models.layers import layer_features
+from inhouse.models.encoder import Views
+from inhouse.models.features import view_features
+from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     RouterKind,
     apply_threshold,
@@ -51,7 +52,7 @@ class KnnRouter:
         """The last layer's mean-pooled state: the sentence embedding."""
         if self.serving is not None:
             return self.serving(texts)[0]
-        return layer_features(self.embedder, texts, layers=(-1,))
+        return view_features(self.embedder, texts, (-1,))
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> KnnRouter:
         texts = check_texts(texts)
@@ -94,7 +95,7 @@ class KnnRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", vectors=self.vectors, labels=self.labels)
-            export_views(folder, [(self.embedder, (-1,))], self.serve_precision)
+            export_onnx(folder / ONNX_FILE, [(self.embedder, (-1,))], self.serve_precision)
             write_meta(
                 folder,
                 {
@@ -117,7 +118,7 @@ class KnnRouter:
         with np.load(Path(path) / "arrays.npz") as arrays:
             router._set_vectors(arrays["vectors"])
             router.labels = np.asarray(arrays["labels"], dtype=np.int64)
-        router.serving = serve_views(path, [(embedder, (-1,))])
+        router.serving = load_views(Path(path) / ONNX_FILE, [(embedder, (-1,))])
         router.classes = list(meta["classes"])
         router.threshold = float(meta["threshold"])
         router.calibration = dict(meta["calibration"])

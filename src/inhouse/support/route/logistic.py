@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from inhouse.models.embedder import Embedder
-from inhouse.models.encoder import Views, export_views, serve_views
-from inhouse.models.layers import layer_features
+from inhouse.models.encoder import Views
+from inhouse.models.features import view_features
+from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     RouterKind,
     apply_threshold,
@@ -165,7 +166,7 @@ class LogisticRouter:
     def features(self, texts: Sequence[str]) -> np.ndarray:
         if self.serving is not None:
             return self.serving(texts)[0]
-        return layer_features(self.embedder, texts, layers=self.layers)
+        return view_features(self.embedder, texts, self.layers)
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> LogisticRouter:
         """Fit the head on `texts` (an `oos` intent, if present, is learnt as a class)."""
@@ -191,7 +192,7 @@ class LogisticRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", **self.head.arrays())  # type: ignore[arg-type]
-            export_views(folder, [(self.embedder, self.layers)], self.serve_precision)
+            export_onnx(folder / ONNX_FILE, [(self.embedder, self.layers)], self.serve_precision)
             write_meta(folder, self._meta())
 
         write_router_dir(path, write)
@@ -219,7 +220,7 @@ class LogisticRouter:
         router = cls(embedder, **{"confidence": "max", **meta["config"]})
         with np.load(Path(path) / "arrays.npz") as arrays:
             router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())
-        router.serving = serve_views(path, [(embedder, router.layers)])
+        router.serving = load_views(Path(path) / ONNX_FILE, [(embedder, router.layers)])
         router.threshold = float(meta["threshold"])
         router.calibration = dict(meta["calibration"])
         return router

@@ -1,4 +1,7 @@
-"""Fit a router on a company's ticket file and route single messages (what the CLI calls)."""
+"""Fit a router on a company's ticket file (what `inhouse support fit-router` calls).
+
+Serving a saved router is `inhouse.support.service.SupportService.route`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from inhouse.errors import DataError, InhouseError, Problem
-from inhouse.support.route.base import MAX_CHARS, OUT_OF_SCOPE, Router
+from inhouse.support.route.base import OUT_OF_SCOPE, Router
 from inhouse.support.route.registry import load_router, make_router
 
 MAX_PROBLEMS = 20
@@ -107,36 +110,3 @@ def fit_router_from_tickets(
         wall_seconds=time.perf_counter() - start,
         cpu_seconds=time.process_time() - cpu,
     )
-
-
-@dataclass(frozen=True)
-class Route:
-    """One routed message."""
-
-    intent: str
-    confidence: float
-    out_of_scope: bool
-    truncated_from: int | None  # original length in characters when the message was cut
-
-
-def route_message(router_dir: Path, text: object) -> Route:
-    """Route one message with a saved router; empty or non-text input is an `InhouseError`."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InhouseError(
-                f"the message is not UTF-8 text (byte {e.start}); send the customer's words"
-            ) from None
-    if not isinstance(text, str):
-        raise InhouseError(f"the message is not text (got {type(text).__name__})")
-    if "\x00" in text:
-        raise InhouseError("the message contains NUL bytes; it looks like a binary file, not text")
-    if not text.strip():
-        raise InhouseError(
-            'the message is empty; give the customer\'s words, e.g. "my card is lost"'
-        )
-    truncated = len(text) if len(text) > MAX_CHARS else None
-    router = load_router(Path(router_dir))
-    labels, conf = router.predict([text[:MAX_CHARS]])
-    return Route(labels[0], float(conf[0]), labels[0] == OUT_OF_SCOPE, truncated)

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from inhouse.models.embedder import Embedder
-from inhouse.models.encoder import Views, export_views, serve_views
-from inhouse.models.layers import layer_features
+from inhouse.models.encoder import Views
+from inhouse.models.features import view_features
+from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     OUT_OF_SCOPE,
     RouterKind,
@@ -61,7 +62,7 @@ class ZeroShotRouter:
         """The last layer's mean-pooled state: the sentence embedding."""
         if self.serving is not None:
             return self.serving(texts)[0]
-        return layer_features(self.embedder, texts, layers=(-1,))
+        return view_features(self.embedder, texts, (-1,))
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> ZeroShotRouter:
         """Reads only the intent names: no ticket text is used."""
@@ -92,7 +93,7 @@ class ZeroShotRouter:
     def save(self, path: Path) -> None:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", vectors=self.vectors)
-            export_views(folder, [(self.embedder, (-1,))], self.serve_precision)
+            export_onnx(folder / ONNX_FILE, [(self.embedder, (-1,))], self.serve_precision)
             write_meta(
                 folder,
                 {
@@ -117,7 +118,7 @@ class ZeroShotRouter:
         router = cls(embedder, **meta["config"])
         with np.load(Path(path) / "arrays.npz") as arrays:
             router.vectors = np.asarray(arrays["vectors"], dtype=np.float32)
-        router.serving = serve_views(path, [(embedder, (-1,))])
+        router.serving = load_views(Path(path) / ONNX_FILE, [(embedder, (-1,))])
         router.classes = list(meta["classes"])
         router.threshold = float(meta["threshold"])
         router.calibration = dict(meta["calibration"])

@@ -1,7 +1,7 @@
 """Supervised fine-tuning of a sentence-transformers encoder for routing: cross-entropy on a
 linear head over mean-pooled states, the lowest `frozen_layers` blocks kept fixed.
 
-Batches are cut from length-sorted tickets (little padding, much faster on CPU) and visited in
+Batches are cut from length-sorted texts (little padding, much faster on CPU) and visited in
 a seeded random order; warm-up 10 % then linear decay; label smoothing.
 """
 
@@ -12,14 +12,9 @@ from typing import Any
 
 import numpy as np
 
-
-def length_batches(
-    lengths: Sequence[int], batch_size: int, rng: np.random.Generator
-) -> list[np.ndarray]:
-    """Indices cut into batches of similar length (sorted, with random tie order), shuffled."""
-    order = np.lexsort((rng.random(len(lengths)), np.asarray(lengths)))
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+from inhouse.tune.batching import length_batches
+from inhouse.tune.loop import progress_bar
+from inhouse.tune.schedules import planned_steps, warmup_linear
 
 
 def _freeze(hf: Any, frozen_layers: int) -> None:
@@ -51,7 +46,6 @@ def classify_tune(
     the router fits its own head on the tuned features afterwards.
     """
     import torch
-    from rich.progress import Progress
 
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -61,10 +55,7 @@ def classify_tune(
     y = torch.tensor([index[i] for i in intents])
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
     lengths = [len(ids) for ids in encoded]
-    per_epoch = (len(texts) + batch_size - 1) // batch_size
-    steps = max(1, int(round(epochs * per_epoch)))
-    if max_steps is not None:
-        steps = min(steps, max_steps)
+    steps = planned_steps(len(texts), batch_size, epochs, max_steps)
     _freeze(hf, frozen_layers)
     head = torch.nn.Linear(hf.config.hidden_size, len(classes))
     trainable = [p for p in hf.parameters() if p.requires_grad]
@@ -75,16 +66,12 @@ def classify_tune(
         ],
         weight_decay=0.01,
     )
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_linear(steps))
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     hf.train()
     losses: list[float] = []
     batches: list[np.ndarray] = []
-    with Progress(transient=True, disable=not progress) as bar:
-        task = bar.add_task("fine-tuning router encoder", total=steps)
+    with progress_bar("fine-tuning router encoder", steps, progress) as tick:
         for _ in range(steps):
             if not batches:
                 batches = length_batches(lengths, batch_size, rng)
@@ -99,7 +86,7 @@ def classify_tune(
             optimizer.step()
             schedule.step()
             losses.append(float(loss.detach()))
-            bar.advance(task)
+            tick()
     hf.eval()
     for p in hf.parameters():
         p.requires_grad_(True)
