@@ -133,11 +133,12 @@ def test_router_loaded_with_the_wrong_embedder(files: Path, capsys, tmp_path: Pa
     import shutil
 
     router = shutil.copytree(files / "router", tmp_path / "router")
-    meta = json.loads((router / "router.json").read_text())
-    meta["embedder"]["fingerprint"] = "0123456789abcdef"  # trained on other weights
-    (router / "router.json").write_text(json.dumps(meta))
+    (file,) = router.glob("v*/manifest.json")
+    meta = json.loads(file.read_text())
+    meta["base_model"]["sha256"] = "01" * 32  # trained on other weights
+    file.write_text(json.dumps(meta))
     code = cli(capsys, "support", "route", str(router), "my card has not arrived")
-    assert_user_error(capsys, code, "trained with embedder", "re-fit the router")
+    assert_user_error(capsys, code, "was made with embedder", "or rebuild the router")
 
 
 def test_index_loaded_with_the_wrong_embedder(files: Path, capsys, tmp_path: Path) -> None:
@@ -146,10 +147,10 @@ def test_index_loaded_with_the_wrong_embedder(files: Path, capsys, tmp_path: Pat
     index = shutil.copytree(files / "index", tmp_path / "index")
     (dense,) = index.glob("v*/part1/manifest.json")
     manifest = json.loads(dense.read_text())
-    manifest["embedder"] = "bge-small-en-v1.5"  # built with another embedder
+    manifest["base_model"]["name"] = "bge-small-en-v1.5"  # built with another embedder
     dense.write_text(json.dumps(manifest))
     code = cli(capsys, "support", "ask", str(index), "my card has not arrived")
-    assert_user_error(capsys, code, "built with embedder 'bge-small-en-v1.5'")
+    assert_user_error(capsys, code, "built with embedder bge-small-en-v1.5", "not registered")
 
 
 def test_corrupt_index_manifest_names_file_and_line(files: Path, capsys, tmp_path) -> None:
@@ -159,7 +160,7 @@ def test_corrupt_index_manifest_names_file_and_line(files: Path, capsys, tmp_pat
     (manifest,) = index.glob("v*/manifest.json")
     manifest.write_text('{"system": "hybrid",\n oops}')
     code = cli(capsys, "support", "ask", str(index), "my card has not arrived")
-    assert_user_error(capsys, code, "manifest.json:2:", "rebuild the index")
+    assert_user_error(capsys, code, "manifest.json:2:", "rebuild it with `inhouse support index")
 
 
 def test_embedder_folder_that_is_not_a_model(files: Path, capsys, tmp_path: Path) -> None:

@@ -15,8 +15,11 @@ from inhouse.models.embedder import (
     DEFAULT_EMBEDDER,
     Embedder,
     Fingerprint,
+    MemoEmbedder,
     SentenceTransformerEmbedder,
+    check_embedder,
     default_embedder_path,
+    fingerprint,
 )
 from inhouse.models.load import load_embedder, load_embedder_by_name
 from inhouse.models.registry import add_model, read_registry
@@ -79,6 +82,20 @@ def test_fingerprint_changes_when_weights_change_in_memory() -> None:
     with pytest.raises(ModelError, match="was made with embedder all-MiniLM-L6-v2.*rebuild"):
         before.require_same(after, what="index.faiss")
     before.require_same(Fingerprint(name="renamed", sha256=DESIGN_SHA256, dim=384))
+
+
+def test_fingerprint_of_any_embedder(default) -> None:
+    assert fingerprint(default) == default.fingerprint()
+    assert fingerprint(MemoEmbedder(default)) == default.fingerprint()  # a wrapper: its inner
+
+    class Torch:  # a torch model without fingerprint(): the sha256 of its weights in memory
+        name, dim, model = "torch-only", 384, default.model
+
+    fp = fingerprint(Torch())
+    assert fp.sha256 != DESIGN_SHA256 and fp == fingerprint(Torch())
+    check_embedder(fp, Torch(), what="x")
+    with pytest.raises(ModelError, match="x was made with embedder all-MiniLM-L6-v2 .*torch-only"):
+        check_embedder(default.fingerprint(), Torch(), what="x")
 
 
 def test_tampered_default_is_refused_before_use(

@@ -97,8 +97,8 @@ def test_onnx_export_of_an_embedder_matches_torch(embedder, tmp_path, monkeypatc
 @pytest.mark.parametrize("precision", ["float32", "int8"])
 def test_loaded_router_serves_with_onnxruntime(finetuned, tmp_path, monkeypatch, precision):
     monkeypatch.setitem(finetuned.config, "serve_precision", precision)
-    finetuned.save(tmp_path / "r")
-    assert (tmp_path / "r" / ONNX_FILE).stat().st_size > 1_000_000
+    folder = finetuned.save(tmp_path / "r")
+    assert (folder / ONNX_FILE).stat().st_size > 1_000_000
     loaded = load_router(tmp_path / "r")
     assert isinstance(loaded.serving, OnnxViews)
     frozen, tuned = loaded.serving(MESSAGES)
@@ -120,8 +120,7 @@ def test_loaded_router_serves_with_onnxruntime(finetuned, tmp_path, monkeypatch,
 def test_without_the_export_torch_serves_the_same(embedder, tmp_path: Path):  # noqa: F811
     """Torch serves the router in float32: exactly the router as fitted."""
     router = make_router("logistic", embedder, c=10.0).fit(TEXTS, INTENTS)
-    router.save(tmp_path / "r")
-    (tmp_path / "r" / ONNX_FILE).unlink()
+    router.save(tmp_path / "r").joinpath(ONNX_FILE).unlink()
     loaded = load_router(tmp_path / "r", embedder)
     assert isinstance(loaded.serving, TorchViews)
     a, ca = router.predict(MESSAGES)

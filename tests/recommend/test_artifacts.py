@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+import inhouse
+from inhouse.artifacts import FORMAT
 from inhouse.errors import ModelError
 from inhouse.files import SAVE_SLEEP_ENV
-from inhouse.recommend.registry import load_recommender, make
+from inhouse.recommend.registry import SYSTEMS, load_recommender, make, system_class
 
 from . import checkerboard as cb
 
@@ -38,14 +40,23 @@ def test_manifest_records_system_data_and_parameters(tmp_path: Path) -> None:
     m.metrics = {"ndcg@10": 0.5}
     folder = m.save(tmp_path / "m")
     manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["format"] == FORMAT and manifest["workload"] == "recommend"
     assert manifest["system"] == "cooc" and manifest["parameters"]["window"] == 2
-    assert len(manifest["data_sha256"]) == 64 and manifest["validation_metrics"] == {"ndcg@10": 0.5}
-    assert manifest["inhouse_version"]
+    assert len(manifest["state"]["data_sha256"]) == 64 and manifest["metrics"] == {"ndcg@10": 0.5}
+    assert manifest["inhouse"] == inhouse.__version__ and manifest["base_model"] is None
+    loaded = load_recommender(tmp_path / "m")
+    assert loaded.metrics == {"ndcg@10": 0.5} and loaded.data_sha256 == m.data_sha256
 
 
 def test_load_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="no saved recommender"):
+    with pytest.raises(ModelError, match="no saved recommender here.*inhouse recommend fit"):
         load_recommender(tmp_path)
+
+
+def test_records_match_their_classes() -> None:
+    for name, record in SYSTEMS.items():
+        cls = system_class(name)
+        assert (cls.name, cls.kind) == (name, record.kind) and record.description
 
 
 def test_crash_during_save_keeps_previous_version(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from inhouse.bakeoff.cost import CostBasis, fill_costs
 from inhouse.bakeoff.prices import PriceTable
 from inhouse.datasets.types import IntentData, RecommendData, ResponseData, RetrievalData
 from inhouse.eval.results import BenchResult
-from inhouse.models.embedder import Embedder
+from inhouse.models.embedder import Embedder, fingerprint
 from inhouse.models.weights import sha256_file
 
 Data = IntentData | RecommendData | RetrievalData | ResponseData
@@ -65,15 +65,6 @@ def dataset_fingerprint(name: str, data_dir: Path | str | None = None) -> dict[s
 
     folder = resolve_dir(name, data_dir, download=False)
     return files_fingerprint({p: folder / p for p in CATALOGUE[name].required_paths()})
-
-
-def embedder_fingerprint(embedder: Embedder) -> dict[str, str]:
-    """sha256 of the embedder's weight files (`*.safetensors`), or a note that it has none."""
-    path = getattr(embedder, "path", None)
-    files = sorted(Path(path).rglob("*.safetensors")) if path else []
-    if not files:
-        return {embedder.name: "no weight files on disk"}
-    return {f"{embedder.name}/{f.relative_to(Path(str(path)))}": sha256_file(f) for f in files}
 
 
 def _finish(
@@ -164,18 +155,19 @@ def bakeoff_responses(data: ResponseData, run: Bakeoff, embedder: Embedder) -> B
 def bakeoff(data: Data, run: Bakeoff, embedder: Embedder | None = None) -> BenchResult:
     """Dispatch on the data's type; the embedder (default MiniLM) is loaded once and shared."""
     if isinstance(data, RecommendData):
-        from inhouse.models.embedder import DEFAULT_EMBEDDER, default_embedder_path
+        from inhouse.models.embedder import DEFAULT_EMBEDDER
+        from inhouse.models.registry import ensure_verified
 
-        default = {f.name: f for f in sorted(default_embedder_path().rglob("*.safetensors"))}
-        run.fingerprints.setdefault(
-            "embedder", {f"{DEFAULT_EMBEDDER}/{k}": sha256_file(p) for k, p in default.items()}
-        )
+        # the text systems' default embedder, without loading it: the sha256 its fingerprint has
+        sha256 = ensure_verified(DEFAULT_EMBEDDER).weights_sha256()
+        run.fingerprints.setdefault("embedder", {DEFAULT_EMBEDDER: sha256})
         return bakeoff_recommend(data, run)
     if embedder is None:
         from inhouse.models.load import load_embedder
 
         embedder = load_embedder()
-    run.fingerprints.setdefault("embedder", embedder_fingerprint(embedder))
+    fp = fingerprint(embedder)  # for the default: the pinned sha256 of its model.safetensors
+    run.fingerprints.setdefault("embedder", {fp.name: fp.sha256})
     runners: dict[type, Callable[..., BenchResult]] = {
         IntentData: bakeoff_intents,
         RetrievalData: bakeoff_retrieval,

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
+from inhouse.artifacts import ModelRecord
 from inhouse.errors import ModelError
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
@@ -35,29 +35,58 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
 
 
-class Fingerprint(BaseModel):
-    """Which embedder made a set of vectors: store it beside the vectors, compare on load.
+class Fingerprint(ModelRecord):
+    """Which embedder made a set of vectors: its name, weights sha256 and dimension. Every saved
+    artifact keeps one (`Manifest.base_model`) and refuses another embedder on load.
 
-    >>> meta["embedder"] = emb.fingerprint().model_dump()            # when saving an index
-    >>> Fingerprint(**meta["embedder"]).require_same(emb.fingerprint(), what="index.faiss")
+    >>> manifest.base_model = fingerprint(emb)                         # when saving
+    >>> check_embedder(manifest.base_model, emb, what=f"the index at {folder}")   # on load
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    sha256: str
-    dim: int
 
     def __str__(self) -> str:
         return f"{self.name} (dim {self.dim}, weights sha256 {self.sha256[:12]})"
 
-    def require_same(self, other: Fingerprint, what: str = "these vectors") -> None:
+    def require_same(self, other: ModelRecord, what: str = "these vectors") -> None:
         """Raise a ModelError unless `other` has the weights and dimension `what` was made with."""
         if (self.sha256, self.dim) != (other.sha256, other.dim):
+            given = Fingerprint.model_validate(other.model_dump())
             raise ModelError(
-                f"{what} was made with embedder {self} but the embedder given is {other}. "
+                f"{what} was made with embedder {self} but the embedder given is {given}. "
                 f"Load {self.name} (the same weights), or rebuild {what} with {other.name}."
             )
+
+
+def fingerprint(embedder: Embedder) -> Fingerprint:
+    """Any embedder's Fingerprint: its own `fingerprint()` where it has one; a wrapper's (such as
+    `MemoEmbedder`) is its inner embedder's; a torch model's (`.model`) is the sha256 of its
+    weights in memory; anything else (test fakes) gets a stable one from its name and dim."""
+    own = getattr(embedder, "fingerprint", None)
+    if callable(own):
+        found = own()
+        assert isinstance(found, Fingerprint), f"{embedder.name}.fingerprint() is not a Fingerprint"
+        return found
+    inner = getattr(embedder, "inner", None)
+    if inner is not None and inner is not embedder:
+        return fingerprint(inner)
+    model = getattr(embedder, "model", None)
+    if callable(getattr(model, "state_dict", None)):
+        versions = tuple(p._version for p in model.parameters())  # type: ignore[union-attr]
+        cached = getattr(embedder, "_inhouse_fingerprint", None)
+        if cached is None or cached[0] != versions:
+            fp = Fingerprint(name=embedder.name, sha256=_state_sha256(model), dim=embedder.dim)
+            cached = (versions, fp)
+            with contextlib.suppress(AttributeError):
+                embedder._inhouse_fingerprint = cached  # type: ignore[attr-defined]
+        return cached[1]
+    named = hashlib.sha256(f"name:{embedder.name}\0dim:{embedder.dim}".encode()).hexdigest()
+    return Fingerprint(name=embedder.name, sha256=named, dim=embedder.dim)
+
+
+def check_embedder(built: ModelRecord | None, embedder: Embedder, what: str) -> None:
+    """Refuse `embedder` (a ModelError naming both) unless it is the one `what` was built with;
+    `built` None (an artifact that uses no embedder) accepts any."""
+    if built is not None:
+        Fingerprint.model_validate(built.model_dump()).require_same(fingerprint(embedder), what)
 
 
 def default_embedder_path() -> Path:
@@ -166,8 +195,6 @@ def _folder_sha256(folder: Path) -> str:
 
 def _state_sha256(model: Any) -> str:
     """sha256 of a torch module's state dict: sorted names and raw tensor bytes."""
-    import hashlib
-
     import torch
 
     h = hashlib.sha256()
@@ -193,23 +220,3 @@ class MemoEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._seen[t] for t in texts])
-
-
-def embedder_fingerprint(embedder: Embedder) -> str:
-    """sha256 (first 16 hex digits) of the embedder's weights, or of its name when it has none."""
-    cached = getattr(embedder, "_inhouse_fingerprint", None)
-    if isinstance(cached, str):
-        return cached
-    digest = hashlib.sha256()
-    model = getattr(embedder, "model", None)
-    state = getattr(model, "state_dict", None)
-    if callable(state):
-        for key, tensor in sorted(state().items()):
-            digest.update(key.encode())
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    else:
-        digest.update(f"{type(embedder).__qualname__}:{embedder.name}:{embedder.dim}".encode())
-    value = digest.hexdigest()[:16]
-    with contextlib.suppress(AttributeError):
-        embedder._inhouse_fingerprint = value  # type: ignore[attr-defined]
-    return value

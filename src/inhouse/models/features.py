@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from inhouse.models.embedder import Embedder, embedder_fingerprint
+from inhouse.models.embedder import Embedder, fingerprint
 from inhouse.models.encoder import ALL_LAYERS, TorchViews, encoder_graph
 
 CACHE_MIN = 256  # batches at least this big are memoised (bench: systems share one pass)
@@ -37,7 +37,7 @@ def view_features(
     if len(texts) < CACHE_MIN:
         return TorchViews(graph, tokenizer, label=label)(texts)[0]
     digest = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()
-    key = (embedder_fingerprint(embedder), digest)
+    key = (fingerprint(embedder).sha256, digest)
     if key not in _cache:
         states = TorchViews(graph, tokenizer, label=label)(texts)[0]
         _cache[key] = states.reshape(len(texts), len(graph.layers[0]), -1)

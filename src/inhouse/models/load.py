@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inhouse.artifacts import ModelRecord
 from inhouse.errors import ModelError
-from inhouse.models.embedder import DEFAULT_EMBEDDER, SentenceTransformerEmbedder
+from inhouse.models.embedder import (
+    DEFAULT_EMBEDDER,
+    Embedder,
+    SentenceTransformerEmbedder,
+    check_embedder,
+)
 from inhouse.models.registry import ensure_verified, read_registry
 
 
@@ -54,3 +60,28 @@ def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder:
         )
     entry = ensure_verified(name)
     return SentenceTransformerEmbedder(entry.path, name=name, weights_sha256=entry.weights_sha256())
+
+
+def load_embedder_for(
+    built: ModelRecord | None, what: str, embedder: Embedder | None = None
+) -> Embedder:
+    """The embedder to use `what` with: `embedder`, refused unless it is the one `what` was built
+    with (`check_embedder`), or else that one, loaded by its registry name and checked.
+
+    >>> emb = load_embedder_for(manifest.base_model, what=f"the index at {folder}")
+    """
+    assert built is not None, f"{what}: no base model in its manifest"
+    if embedder is None:
+        try:
+            embedder = (
+                load_embedder()
+                if built.name == DEFAULT_EMBEDDER
+                else load_embedder_by_name(built.name)
+            )
+        except ModelError as e:
+            raise ModelError(
+                f"{what} was built with embedder {built.name}, which cannot be loaded: {e} "
+                "Or pass the embedder it was built with."
+            ) from None
+    check_embedder(built, embedder, what)
+    return embedder

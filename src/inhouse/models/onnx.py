@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from inhouse.models.embedder import Embedder, embedder_fingerprint
+from inhouse.models.embedder import Embedder, fingerprint
 from inhouse.models.encoder import MAX_TOKENS, TorchViews, Views, encoder_graph, run_batched
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def export_onnx(
         return False
     graph, tokenizer = built
     path = Path(path)
-    key = (precision, *((embedder_fingerprint(e), tuple(layers)) for e, layers in views))
+    key = (precision, *((fingerprint(e).sha256, tuple(layers)) for e, layers in views))
     if key in _exports:
         path.write_bytes(_exports[key])
         _exports.move_to_end(key)

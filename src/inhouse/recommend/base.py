@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 import numpy as np
 import polars as pl
 
+from inhouse import artifacts
+from inhouse.artifacts import Manifest
 from inhouse.errors import InhouseError
 from inhouse.recommend.interactions import CATALOG_COLUMNS, Interactions, ItemIndex, prepare
 
@@ -35,6 +37,7 @@ __all__ = [  # the shared vocabulary of every system (data types re-exported fro
 Kind = Literal["baseline", "off-the-shelf", "in-house"]
 KEEP_HISTORY = 200  # most recent items kept per training user, to serve `for-user`
 EXPLAIN_RECENT = 20  # leave-one-out explanations look at this many most recent history items
+WORKLOAD = "recommend"  # the manifest's workload; see `inhouse.artifacts`
 
 
 @runtime_checkable
@@ -297,23 +300,23 @@ class BaseRecommender:
         value = self.catalog["title"][row]
         return "" if value is None else str(value)
 
-    def manifest(self) -> dict[str, Any]:
-        from inhouse import __version__
-
-        return {
-            "system": self.name,
-            "kind": self.kind,
-            "data_sha256": self.data_sha256,
-            "parameters": self.params,
-            "validation_metrics": self.metrics,
-            "fit_report": self.fit_report,
-            "n_items": len(self.items),
-            "inhouse_version": __version__,
-        }
+    def manifest(self) -> Manifest:
+        """What `save` records: system, parameters, validation metrics, the data's sha256."""
+        return Manifest(
+            workload=WORKLOAD,
+            system=self.name,
+            kind=self.kind,
+            parameters=self.params,
+            metrics=self.metrics,
+            state={
+                "data_sha256": self.data_sha256,
+                "fit_report": self.fit_report,
+                "n_items": len(self.items),
+            },
+        )
 
     def save(self, path: Path) -> Path:
         """Save into a new version folder `path/vNNNN` and point `path/current` at it (atomic)."""
-        from inhouse.artifacts import write_version
 
         def write(folder: Path) -> None:
             arrays = {f"state_{k}": v for k, v in self._state().items()}
@@ -324,26 +327,29 @@ class BaseRecommender:
             self.catalog.write_parquet(folder / "catalog.parquet")
             self._save_extra(folder)
 
-        return write_version(Path(path), self.manifest(), write)
+        return artifacts.save(Path(path), self.manifest(), write)
 
     @classmethod
     def load(cls, path: Path) -> Self:
         """Load the current version under `path` (or a version folder itself)."""
-        from inhouse.artifacts import read_version
+        folder, manifest = artifacts.read(Path(path), WORKLOAD)
+        return cls.read(folder, manifest)
 
-        folder, manifest = read_version(Path(path))
-        if manifest.get("system") != cls.name:
+    @classmethod
+    def read(cls, folder: Path, manifest: Manifest) -> Self:
+        """A saved model from its version `folder` and `manifest` (see `load_recommender`)."""
+        if manifest.system != cls.name:
             raise InhouseError(
-                f"{folder}: holds a {manifest.get('system')!r} model, not {cls.name!r}; "
+                f"{folder}: holds a {manifest.system!r} model, not {cls.name!r}; "
                 "use inhouse.recommend.load_recommender(path)"
             )
-        model = cls(**manifest.get("parameters", {}))
+        model = cls(**manifest.parameters)
         model.items = ItemIndex(json.loads((folder / "items.json").read_text()))
         model.catalog = pl.read_parquet(folder / "catalog.parquet")
         model.histories = json.loads((folder / "histories.json").read_text())
-        model.data_sha256 = manifest.get("data_sha256", "")
-        model.metrics = manifest.get("validation_metrics", {})
-        model.fit_report = manifest.get("fit_report", {})
+        model.data_sha256 = manifest.state["data_sha256"]
+        model.metrics = dict(manifest.metrics)
+        model.fit_report = dict(manifest.state["fit_report"])
         with np.load(folder / "arrays.npz", allow_pickle=False) as z:
             model.popularity = z["popularity"]
             state = {k.removeprefix("state_"): z[k] for k in z.files if k.startswith("state_")}

@@ -1,7 +1,11 @@
-"""The recommender registry: system name -> class. Adding a system is adding one line.
+"""The recommender systems by name, as data records. Adding a system is adding one record.
 
-Each class is built as `cls(**params)`; its optional `param_grid` (a list of parameter dicts)
-is what the bench searches on validation rows.
+Each record's class is built as `cls(**params)`; its optional `param_grid` (a list of parameter
+dicts) is what the bench searches on validation rows. Classes are imported when first used, so
+the torch-heavy systems cost nothing until asked for.
+
+>>> SYSTEMS["cooc"].kind, make("cooc", decay=0.8).name
+('baseline', 'cooc')
 """
 
 from __future__ import annotations
@@ -10,40 +14,86 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from inhouse.artifacts import read_version
+from inhouse import artifacts
+from inhouse.artifacts import System, by_name, record_for
 from inhouse.errors import ConfigError
-from inhouse.recommend.base import BaseRecommender
+from inhouse.recommend.base import WORKLOAD, BaseRecommender
 
-# name -> "module:Class" under inhouse.recommend (imported lazily: torch-heavy systems stay cheap)
-SYSTEMS: dict[str, str] = {
-    "popularity": "popularity:Popularity",
-    "recent-popularity": "popularity:RecentPopularity",
-    "cooc": "cooc:Cooc",
-    "offshelf-text": "text:TextRecommender",
-    "tfidf": "tfidf:Tfidf",
-    "als": "als:ALS",
-    "ease": "ease:Ease",
-    "sasrec": "sasrec:SASRec",
-    "text-tuned": "text_tuned:TextTuned",
-    "two-tower": "two_tower:TwoTower",
-    "blend": "blend:Blend",
-}
+
+def _class(where: str) -> type[BaseRecommender]:
+    module, name = where.split(":")
+    found: type[BaseRecommender] = getattr(
+        importlib.import_module(f"inhouse.recommend.{module}"), name
+    )
+    return found
+
+
+_WHERE: dict[str, str] = {}  # name -> "module:Class" under inhouse.recommend, filled by _record
+
+
+def _record(name: str, where: str, kind: str, description: str) -> System[BaseRecommender]:
+    _WHERE[name] = where
+
+    def build(**params: Any) -> BaseRecommender:
+        return _class(where)(**params)
+
+    def load(folder: Path, manifest: artifacts.Manifest) -> BaseRecommender:
+        return _class(where).read(folder, manifest)
+
+    return System(name, kind, description, build, load)
+
+
+SYSTEMS: dict[str, System[BaseRecommender]] = by_name(
+    _record("popularity", "popularity:Popularity", "baseline", "the most-interacted items"),
+    _record(
+        "recent-popularity",
+        "popularity:RecentPopularity",
+        "baseline",
+        "popularity with exponential time decay",
+    ),
+    _record("cooc", "cooc:Cooc", "baseline", "sequential item co-occurrence, recency-decayed"),
+    _record(
+        "offshelf-text",
+        "text:TextRecommender",
+        "off-the-shelf",
+        "items as off-the-shelf text embeddings; a history as its recent items' mean",
+    ),
+    _record("tfidf", "tfidf:Tfidf", "baseline", "TF-IDF cosine between catalog texts"),
+    _record("als", "als:ALS", "in-house", "implicit ALS matrix factorisation"),
+    _record("ease", "ease:Ease", "in-house", "EASE closed-form linear autoencoder"),
+    _record("sasrec", "sasrec:SASRec", "in-house", "text-aware SASRec next-item transformer"),
+    _record(
+        "text-tuned",
+        "text_tuned:TextTuned",
+        "in-house",
+        "a text encoder tuned on recent items -> next item",
+    ),
+    _record(
+        "two-tower",
+        "two_tower:TwoTower",
+        "in-house",
+        "text-aware two-tower model trained on next-item prediction",
+    ),
+    _record(
+        "blend",
+        "blend:Blend",
+        "in-house",
+        "weighted sum of standardised component scores, weights from held-out items",
+    ),
+)
 
 
 def system_class(name: str) -> type[BaseRecommender]:
     """The class registered under `name`."""
     if name not in SYSTEMS:
         raise ConfigError(f"unknown recommender {name!r}; choose one of: {', '.join(SYSTEMS)}")
-    module, cls = SYSTEMS[name].split(":")
-    found: type[BaseRecommender] = getattr(
-        importlib.import_module(f"inhouse.recommend.{module}"), cls
-    )
-    return found
+    return _class(_WHERE[name])
 
 
 def make(name: str, **params: Any) -> BaseRecommender:
     """A fresh, unfitted system: `make("cooc", decay=0.8)`."""
-    return system_class(name)(**params)
+    system_class(name)  # an unknown name is a ConfigError listing the known ones
+    return SYSTEMS[name].make(**params)
 
 
 def param_grid(name: str) -> list[dict[str, Any]]:
@@ -53,6 +103,6 @@ def param_grid(name: str) -> list[dict[str, Any]]:
 
 
 def load_recommender(path: Path) -> BaseRecommender:
-    """Load whatever system is saved under `path` (its manifest names it)."""
-    _, manifest = read_version(Path(path))
-    return system_class(str(manifest.get("system"))).load(Path(path))
+    """Load whatever system is saved under `path`: its manifest's `system` picks the record."""
+    folder, manifest = artifacts.read(Path(path), WORKLOAD)
+    return record_for(SYSTEMS, folder, manifest).load(folder, manifest)

@@ -106,22 +106,7 @@ class TextRecommender(VectorRecommender):
 
     def add_items(self, catalog_rows: pl.DataFrame) -> list[str]:
         """Add new catalog items (cold start: text, no events); returns the ids added."""
-        if "item_id" not in catalog_rows.columns:
-            raise InhouseError("new catalog rows: no item_id column; give each new item its id")
-        rows = catalog_rows.filter(~pl.col("item_id").cast(pl.String).is_in(self.items.ids))
-        rows = rows.unique("item_id", keep="first", maintain_order=True)
-        if rows.height == 0:
-            return []
-        missing = [c for c in CATALOG_COLUMNS if c not in rows.columns]
-        rows = rows.with_columns(pl.lit(None).alias(c) for c in missing).select(
-            self.catalog.columns
-        )
-        vecs = self.embed_items(rows)
-        ids = rows["item_id"].cast(pl.String).to_list()
-        self.items.add(ids)
-        self.catalog = pl.concat([self.catalog, rows.cast(dict(self.catalog.schema))])  # type: ignore[arg-type]
-        self.set_item_vectors(np.vstack([self.item_vectors, vecs]))
-        return ids
+        return append_items(self, catalog_rows, self.embed_items)
 
     # ---- scoring
     def _weights(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,3 +136,26 @@ class TextRecommender(VectorRecommender):
         norm = max(float(np.linalg.norm(w @ self.item_vectors[h])), 1e-12)
         cosines = self.item_vectors[h] @ self.item_vectors[cols].T
         return contributions(self.items, h, cosines * (w[:, None] / norm))
+
+
+def append_items(
+    model: VectorRecommender,
+    catalog_rows: pl.DataFrame,
+    embed: Callable[[pl.DataFrame], np.ndarray],
+) -> list[str]:
+    """Append the rows of `catalog_rows` that `model` does not know yet to its catalog, with
+    `embed(rows)` as their item vectors; returns the ids added (cold start: text, no events)."""
+    if "item_id" not in catalog_rows.columns:
+        raise InhouseError("new catalog rows: no item_id column; give each new item its id")
+    rows = catalog_rows.filter(~pl.col("item_id").cast(pl.String).is_in(model.items.ids))
+    rows = rows.unique("item_id", keep="first", maintain_order=True)
+    if rows.height == 0:
+        return []
+    missing = [c for c in CATALOG_COLUMNS if c not in rows.columns]
+    rows = rows.with_columns(pl.lit(None).alias(c) for c in missing).select(model.catalog.columns)
+    vecs = embed(rows)
+    ids = rows["item_id"].cast(pl.String).to_list()
+    model.items.add(ids)
+    model.catalog = pl.concat([model.catalog, rows.cast(dict(model.catalog.schema))])  # type: ignore[arg-type]
+    model.set_item_vectors(np.vstack([model.item_vectors, vecs]))
+    return ids

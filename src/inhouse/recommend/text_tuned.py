@@ -16,8 +16,8 @@ import numpy as np
 import polars as pl
 
 from inhouse.models.embedder import SentenceTransformerEmbedder, default_embedder_path
-from inhouse.recommend.base import CATALOG_COLUMNS, Interactions
-from inhouse.recommend.text import item_texts
+from inhouse.recommend.base import Interactions
+from inhouse.recommend.text import append_items, item_texts
 from inhouse.recommend.vectors import VectorRecommender
 from inhouse.tune.contrastive import contrastive_tune
 
@@ -115,21 +115,15 @@ class TextTuned(VectorRecommender):
     def add_items(self, catalog_rows: pl.DataFrame) -> list[str]:
         """Add new catalog items (cold start: text, no events), embedded by the tuned encoder."""
         assert self.encoder is not None, "text-tuned: encoder not loaded; fit or load first"
-        rows = catalog_rows.filter(~pl.col("item_id").cast(pl.String).is_in(self.items.ids))
-        rows = rows.unique("item_id", keep="first", maintain_order=True)
-        if rows.height == 0:
-            return []
-        missing = [c for c in CATALOG_COLUMNS if c not in rows.columns]
-        rows = rows.with_columns(pl.lit(None).alias(c) for c in missing).select(
-            self.catalog.columns
-        )
-        texts = item_texts(rows)
-        ids = rows["item_id"].cast(pl.String).to_list()
-        self.items.add(ids)
-        self.texts += texts
-        self.catalog = pl.concat([self.catalog, rows.cast(dict(self.catalog.schema))])  # type: ignore[arg-type]
-        self.set_item_vectors(np.vstack([self.item_vectors, self.encoder.embed(texts)]))
-        return ids
+        encoder = self.encoder
+
+        def embed(rows: pl.DataFrame) -> np.ndarray:
+            texts = item_texts(rows)
+            vecs = encoder.embed(texts)
+            self.texts += texts
+            return vecs
+
+        return append_items(self, catalog_rows, embed)
 
     def _query(self, histories: list[np.ndarray]) -> np.ndarray:
         if int(self.params["query_items"]) == 1:  # the query is the newest item's own text

@@ -223,7 +223,7 @@ def test_loading_with_another_embedder_is_refused(tmp_path: Path) -> None:
     class Other:
         name, dim = "other-embedder", 384
 
-    with pytest.raises(ModelError, match="'all-MiniLM-L6-v2'.*'other-embedder'"):
+    with pytest.raises(ModelError, match="made with embedder all-MiniLM-L6-v2.*other-embedder"):
         load_retriever(tmp_path / "index", embedder=Other())  # type: ignore[arg-type]
 
 
@@ -233,7 +233,10 @@ def test_manifest_names_the_embedder(tmp_path: Path) -> None:
     r.save(tmp_path / "index")
     live = (tmp_path / "index" / "current").read_text().strip()
     manifest = json.loads((tmp_path / "index" / live / "manifest.json").read_text())
-    assert manifest["embedder"] == "all-MiniLM-L6-v2"
+    assert manifest["base_model"] == shared_embedder().fingerprint().model_dump()
+    assert manifest["system"] == "hybrid" and manifest["parameters"]["k0"] == 10.0
+    part = json.loads((tmp_path / "index" / live / "part1" / "manifest.json").read_text())
+    assert part["system"] == "dense" and part["base_model"] == manifest["base_model"]
 
 
 def test_missing_columns_are_named() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from inhouse.errors import InhouseError, ModelError
 from inhouse.models.load import load_embedder
-from inhouse.support.route.base import OUT_OF_SCOPE, Router, choose_threshold, decide
+from inhouse.support.route.base import OUT_OF_SCOPE, Router, choose_threshold, decide, read_router
 from inhouse.support.route.registry import load_router, make_router
 
 TRAIN = {
@@ -192,8 +192,12 @@ class TestFinetuned(RouterContract):
     system = "finetuned"
     config = {"max_steps": 2, "batch_size": 4, "c": 10.0, "progress": False}
 
-    def test_records_base_embedder_and_training(self, router):
-        assert router.base["name"] == "all-MiniLM-L6-v2"
+    def test_records_base_embedder_and_training(self, router, tmp_path: Path, monkeypatch):
+        monkeypatch.setitem(router.config, "serve_precision", "float32")
+        folder, manifest = read_router(router.save(tmp_path / "r"))
+        assert manifest.base_model is not None and manifest.base_model.name == "all-MiniLM-L6-v2"
+        assert manifest.state["tuned"]["name"] == "all-MiniLM-L6-v2+finetuned"
+        assert (folder / "embedder" / "config.json").is_file()  # the tuned weights travel inside
         assert router.training["steps"] == 2
         assert router.training["tune_cpu_seconds"] > 0
         assert router.embedder.name == "all-MiniLM-L6-v2+finetuned"
@@ -260,7 +264,7 @@ def test_unknown_system_and_bad_labels(embedder):
 
 
 def test_load_from_a_folder_that_is_not_a_router(tmp_path: Path):
-    with pytest.raises(ModelError, match="not a router folder"):
+    with pytest.raises(ModelError, match="no saved router here.*inhouse support fit-router"):
         load_router(tmp_path)
 
 

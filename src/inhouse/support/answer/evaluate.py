@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 
 from inhouse.datasets.types import ResponseData
@@ -17,9 +17,9 @@ from inhouse.eval.results import BenchResult, SystemResult
 from inhouse.eval.retrieval import hit_rate
 from inhouse.models.embedder import Embedder, MemoEmbedder
 from inhouse.models.load import load_embedder
-from inhouse.support.answer.suggest import Suggester
+from inhouse.support.answer.registry import SYSTEMS
 
-RESPONSE_SYSTEMS = ("tfidf-knn", "dense-nearest", "knn-vote10")
+RESPONSE_SYSTEMS = tuple(SYSTEMS)  # every registered system, in registry order
 
 
 def bench_responses(
@@ -30,18 +30,13 @@ def bench_responses(
     unknown = [s for s in wanted if s not in RESPONSE_SYSTEMS]
     if unknown:
         raise ConfigError(f"unknown system(s) {unknown}; choose from {', '.join(RESPONSE_SYSTEMS)}")
-    needs_embedder = any(s != "tfidf-knn" for s in wanted)
+    needs_embedder = any(not SYSTEMS[s].make().tfidf for s in wanted)
     base = embedder or (load_embedder() if needs_embedder else None)
     embedder = MemoEmbedder(base) if base is not None else None
-    makers: dict[str, Callable[[], Suggester]] = {
-        "tfidf-knn": lambda: Suggester(tfidf=True, neighbours=1),
-        "dense-nearest": lambda: Suggester(embedder, neighbours=1, name="dense-nearest"),
-        "knn-vote10": lambda: Suggester(embedder, neighbours=10),
-    }
     texts, intents = data.test["text"].to_list(), data.test["intent"].to_list()
     rows = []
     for name in wanted:
-        s, t0 = makers[name](), time.perf_counter()
+        s, t0 = SYSTEMS[name].make(embedder), time.perf_counter()
         s.fit(data.train)
         fit_seconds = time.perf_counter() - t0
         suggestions = s.suggest(texts, k=5)

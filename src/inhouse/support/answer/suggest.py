@@ -11,7 +11,6 @@ past resolution of each intent, most-voted intent first, so the top few cover al
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +19,15 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from inhouse.errors import InhouseError, ModelError
-from inhouse.files import atomic_write_text, current_version, write_version
-from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder
-from inhouse.models.load import load_embedder
+from inhouse import artifacts
+from inhouse.artifacts import Manifest
+from inhouse.errors import InhouseError
+from inhouse.models.embedder import Embedder, fingerprint
+from inhouse.models.load import load_embedder, load_embedder_for
 from inhouse.support.retrieve.base import check_queries
 
 TICKET_COLUMNS = ("ticket_id", "text", "intent", "resolution")
+WORKLOAD = "support-responses"  # the manifest's workload; see `inhouse.artifacts`
 
 
 @dataclass(frozen=True)
@@ -114,41 +115,37 @@ class Suggester:
         return Suggestion(str(t["ticket_id"]), str(t["intent"]), str(t["resolution"]), score)
 
     def save(self, root: Path) -> Path:
-        """Write a new version under `root` (tickets, vectors, manifest naming the embedder)."""
+        """A new version under `root`: tickets, vectors, and a manifest naming the embedder."""
         if self.tfidf:
             raise InhouseError("a TF-IDF suggester is a bench baseline and is not saved")
-        embedder = self.embedder
-        assert embedder is not None, "fit() before save()"
+        assert self.embedder is not None, "fit() before save()"
+        manifest = Manifest(
+            workload=WORKLOAD,
+            system=self.name,
+            kind=self.kind,
+            base_model=fingerprint(self.embedder),
+            parameters={"neighbours": self.neighbours, "name": self.name, "kind": self.kind},
+        )
 
         def write(folder: Path) -> None:
             self.tickets.write_parquet(folder / "tickets.parquet")
             np.save(folder / "vectors.npy", self._vectors)
-            manifest = {
-                "system": "suggest",
-                "embedder": embedder.name,
-                "name": self.name,
-                "neighbours": self.neighbours,
-            }
-            atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
 
-        return write_version(Path(root), write)
+        return artifacts.save(Path(root), manifest, write)
 
     @classmethod
     def load(cls, root: Path, embedder: Embedder | None = None) -> Suggester:
-        """Load the live version under `root`; another embedder than the one used is refused."""
-        folder = current_version(Path(root)) or Path(root)
-        path = folder / "manifest.json"
-        if not path.is_file():
-            raise InhouseError(f"{root}: not a suggester folder (no manifest.json)")
-        m = json.loads(path.read_text(encoding="utf-8"))
-        if embedder is not None and embedder.name != m["embedder"]:
-            raise ModelError(
-                f"{root}: suggester was built with embedder {m['embedder']!r}, "
-                f"not {embedder.name!r}; rebuild it or load it with {m['embedder']!r}"
-            )
-        if embedder is None and m["embedder"] != DEFAULT_EMBEDDER:
-            raise ModelError(f"{root}: pass the embedder {m['embedder']!r} to load this suggester")
-        s = cls(embedder or load_embedder(), neighbours=m["neighbours"], name=m["name"])
+        """Load the live version under `root`; another embedder than the one used is refused,
+        and without one that one is loaded by its registry name."""
+        folder, manifest = artifacts.read(Path(root), WORKLOAD)
+        return cls.read(folder, embedder, manifest)
+
+    @classmethod
+    def read(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> Suggester:
+        """A saved suggester from its version `folder` and `manifest`."""
+        what = f"the suggester at {folder}"
+        embedder = load_embedder_for(manifest.base_model, what, embedder)
+        s = cls(embedder, **manifest.parameters)
         s.tickets = pl.read_parquet(folder / "tickets.parquet")
         s._vectors = np.load(folder / "vectors.npy")
         return s

@@ -8,24 +8,25 @@
     'hybrid'
 
 An index folder is versioned (`inhouse.files.write_version`): a crash mid-save leaves the old
-index live. Each folder holds `manifest.json` (system, embedder, parameters) and its files.
+index live. Each folder holds `manifest.json` (`inhouse.artifacts.Manifest`) and its files.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import polars as pl
 
+from inhouse import artifacts
+from inhouse.artifacts import Manifest, ModelRecord
 from inhouse.errors import InhouseError
-from inhouse.files import atomic_write_text, write_version
+from inhouse.models.embedder import Embedder, fingerprint
 
 Hits = list[tuple[str, float]]
 ARTICLE_COLUMNS = ("article_id", "title", "body")
-MANIFEST = "manifest.json"
+WORKLOAD = "support-retrieval"  # the manifest's workload; see `inhouse.artifacts`
 
 
 @runtime_checkable
@@ -42,7 +43,13 @@ class Retriever(Protocol):
 
     def save(self, path: Path) -> None: ...
 
-    def write(self, folder: Path) -> None: ...
+    def manifest(self) -> Manifest:
+        """What `save` records: system, embedder fingerprint, parameters."""
+        ...
+
+    def write(self, folder: Path) -> None:
+        """Write the index's files (not its manifest) into `folder`."""
+        ...
 
 
 def check_articles(articles: pl.DataFrame) -> pl.DataFrame:
@@ -82,39 +89,33 @@ def rrf(rankings: Sequence[Hits], k0: float = 60.0, weights: Sequence[float] | N
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _write_manifest(folder: Path, system: str, **fields: Any) -> None:
-    atomic_write_text(folder / MANIFEST, json.dumps({"system": system, **fields}, indent=2) + "\n")
+def retriever_manifest(
+    retriever: Any,
+    parameters: dict[str, Any],
+    base: Embedder | ModelRecord | None = None,
+    state: dict[str, Any] | None = None,
+    system: str | None = None,
+) -> Manifest:
+    """The manifest of an index: its system (the record that reads it back), the embedder it
+    was built with, its parameters and any small state."""
+    if base is not None and not isinstance(base, ModelRecord):
+        base = fingerprint(base)
+    return Manifest(
+        workload=WORKLOAD,
+        system=system or retriever.name,
+        kind=retriever.kind,
+        base_model=base,
+        parameters=parameters,
+        state=state or {},
+    )
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of an index folder (or of the live version under an index root)."""
-    path = Path(folder) / MANIFEST
-    if not path.is_file():
-        raise InhouseError(
-            f"{folder}: not an index folder (no {MANIFEST}); "
-            "build one with `inhouse support index --articles FILE --out DIR`"
-        )
-    try:
-        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        where = f"{path}:{e.lineno}" if isinstance(e, json.JSONDecodeError) else str(path)
-        raise InhouseError(
-            f"{where}: not a valid index manifest ({e}); rebuild the index with "
-            "`inhouse support index`"
-        ) from None
-    return manifest
+def read_index(path: Path) -> tuple[Path, Manifest]:
+    """The folder and manifest of an index: its root (the live version), a version folder, or
+    a part of a hybrid."""
+    return artifacts.read(path, WORKLOAD)
 
 
 def save_retriever(retriever: Retriever, root: Path) -> Path:
     """Write a new version of the index under `root` and make it live; returns its folder."""
-    return write_version(Path(root), retriever.write)
-
-
-def _embedder_of(r: Any) -> str | None:
-    """The embedder name a retriever (or any of its parts) uses, if any."""
-    if getattr(r, "embedder", None) is not None:
-        return str(r.embedder.name)
-    for part in [*getattr(r, "parts", []), getattr(r, "base", None)]:
-        if part is not None and (name := _embedder_of(part)):
-            return name
-    return None
+    return artifacts.save(Path(root), retriever.manifest(), retriever.write)

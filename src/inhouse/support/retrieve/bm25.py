@@ -9,17 +9,19 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from inhouse.artifacts import Manifest
 from inhouse.models.embedder import Embedder
 from inhouse.support.retrieve.base import (
     ARTICLE_COLUMNS,
     Hits,
-    _write_manifest,
     check_articles,
     check_queries,
-    read_manifest,
+    retriever_manifest,
     save_retriever,
 )
 from inhouse.support.retrieve.text import terms
+
+SYSTEM = "bm25"  # the registry record that reads a saved BM25 index (any `ngrams`) back
 
 
 class BM25Retriever:
@@ -64,17 +66,18 @@ class BM25Retriever:
     def save(self, path: Path) -> None:
         save_retriever(self, path)
 
+    def manifest(self) -> Manifest:
+        return retriever_manifest(self, {"ngrams": self.ngrams, "name": self.name}, system=SYSTEM)
+
     def write(self, folder: Path) -> None:
         self._model.save(str(folder / "bm25"), show_progress=False)
         self.articles.write_parquet(folder / "articles.parquet")
-        _write_manifest(folder, "bm25", name=self.name, ngrams=self.ngrams, embedder=None)
 
     @classmethod
-    def read(cls, folder: Path, embedder: Embedder | None = None) -> BM25Retriever:
+    def read(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> BM25Retriever:
         import bm25s
 
-        m = read_manifest(folder)
-        r = cls(ngrams=m.get("ngrams", 1), name=m.get("name"))
+        r = cls(**manifest.parameters)
         r.articles = pl.read_parquet(folder / "articles.parquet")
         r._ids = r.articles["article_id"].to_list()
         r._model = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)

@@ -17,16 +17,16 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from inhouse.artifacts import Manifest
 from inhouse.errors import ModelError
-from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder
-from inhouse.models.load import load_embedder
+from inhouse.models.embedder import Embedder, Fingerprint, fingerprint
+from inhouse.models.load import load_embedder, load_embedder_for
 from inhouse.support.retrieve.base import (
     ARTICLE_COLUMNS,
     Hits,
-    _write_manifest,
     check_articles,
     check_queries,
-    read_manifest,
+    retriever_manifest,
     save_retriever,
 )
 from inhouse.support.retrieve.text import Passage, chunk_article, split_needs
@@ -34,6 +34,8 @@ from inhouse.support.retrieve.tune import TuneConfig, fine_tune
 
 QueryMode = Literal["whole", "mean", "needs"]
 QUERY_MODES: tuple[QueryMode, ...] = ("whole", "mean", "needs")
+SYSTEM = "dense"  # the registry record that reads a saved dense index (tuned or not) back
+TUNED_DIR = "embedder"  # a tuned index's embedder, saved inside it
 
 
 class DenseRetriever:
@@ -71,6 +73,7 @@ class DenseRetriever:
         self._owner = np.zeros(0, dtype=np.int64)  # passage -> article row
         self._index: Any = None
         self._tuned: tempfile.TemporaryDirectory[str] | None = None  # removed with the object
+        self.base: Fingerprint | None = None  # the embedder `tune` started from
 
     def _passages(self) -> list[Passage]:
         rows = self.articles.iter_rows()
@@ -89,6 +92,7 @@ class DenseRetriever:
             base = self.embedder
             if not isinstance(base, SentenceTransformerEmbedder):
                 raise ModelError(f"embedder {base.name!r} cannot be fine-tuned here")
+            self.base = fingerprint(base)
             self._tuned = tempfile.TemporaryDirectory(prefix="inhouse-tuned-")
             base = SentenceTransformerEmbedder(base.path, name=base.name)  # tune a fresh copy
             self.embedder = fine_tune(base, self.passages, Path(self._tuned.name), self.tune)
@@ -191,6 +195,23 @@ class DenseRetriever:
     def save(self, path: Path) -> None:
         save_retriever(self, path)
 
+    def manifest(self) -> Manifest:
+        """Built on `base_model`; a tuned index also records (and holds) its tuned embedder."""
+        assert self.embedder is not None, "index() before save()"
+        parameters = {
+            "name": self.name,
+            "kind": self.kind,
+            "chunk": self.chunk,
+            "max_words": self.max_words,
+            "stride": self.stride,
+            "query_mode": self.query_mode,
+            "temperature": self.temperature,
+        }
+        if self.base is None:
+            return retriever_manifest(self, parameters, self.embedder, system=SYSTEM)
+        tuned = {"tuned": fingerprint(self.embedder).model_dump()}
+        return retriever_manifest(self, parameters, self.base, tuned, system=SYSTEM)
+
     def write(self, folder: Path) -> None:
         import faiss
 
@@ -204,50 +225,24 @@ class DenseRetriever:
             }
         ).write_parquet(folder / "passages.parquet")
         self.articles.write_parquet(folder / "articles.parquet")
-        stored = None
         if self._tuned is not None:
-            shutil.copytree(self._tuned.name, folder / "embedder")
-            stored = "embedder"
-        _write_manifest(
-            folder,
-            "dense",
-            name=self.name,
-            kind=self.kind,
-            embedder=self.embedder.name,
-            embedder_dir=stored,
-            dim=self.embedder.dim,
-            chunk=self.chunk,
-            max_words=self.max_words,
-            stride=self.stride,
-            query_mode=self.query_mode,
-            temperature=self.temperature,
-        )
+            shutil.copytree(self._tuned.name, folder / TUNED_DIR)
 
     @classmethod
-    def read(cls, folder: Path, embedder: Embedder | None = None) -> DenseRetriever:
+    def read(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> DenseRetriever:
+        """Read a saved index; `embedder` must be the one it was built with (the tuned one saved
+        inside it, for a tuned index); without one, that one is loaded."""
         import faiss
 
-        m = read_manifest(folder)
-        if embedder is None:
-            if m.get("embedder_dir"):
-                embedder = load_embedder(folder / m["embedder_dir"], name=m["embedder"])
-            elif m["embedder"] == DEFAULT_EMBEDDER:
-                embedder = load_embedder()
-            else:
-                raise ModelError(
-                    f"{folder}: index was built with embedder {m['embedder']!r}; "
-                    "pass that embedder to load it"
-                )
-        r = cls(
-            embedder,
-            m["chunk"],
-            m["max_words"],
-            m["stride"],
-            name=m["name"],
-            kind=m["kind"],
-            query_mode=m.get("query_mode", "whole"),
-            temperature=m.get("temperature", 10.0),
-        )
+        what = f"the index at {folder}"
+        tuned = manifest.state.get("tuned")
+        built = Fingerprint.model_validate(tuned) if tuned else manifest.base_model
+        if built is not None and tuned and embedder is None:
+            embedder = load_embedder(folder / TUNED_DIR, name=built.name)
+        embedder = load_embedder_for(built, what, embedder)
+        r = cls(embedder, **manifest.parameters)
+        if tuned and manifest.base_model is not None:
+            r.base = Fingerprint.model_validate(manifest.base_model.model_dump())
         r.articles = pl.read_parquet(folder / "articles.parquet")
         passages = pl.read_parquet(folder / "passages.parquet")
         r.passages = [Passage(*row) for row in passages.iter_rows()]

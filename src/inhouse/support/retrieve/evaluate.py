@@ -12,7 +12,7 @@ messages made from dev alone, to check a choice made on short dev messages.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,10 +27,20 @@ from inhouse.support.retrieve.base import Hits, Retriever
 from inhouse.support.retrieve.bm25 import BM25Retriever
 from inhouse.support.retrieve.dense import DenseRetriever
 from inhouse.support.retrieve.hybrid import HybridRetriever
-from inhouse.support.retrieve.registry import HYBRID_K0, NEEDS_K0, NEEDS_TEMPERATURE
+from inhouse.support.retrieve.registry import SYSTEMS
 from inhouse.support.retrieve.tune import TuneConfig
 
-RETRIEVAL_SYSTEMS = ("bm25", "dense", "hybrid", "tuned-hybrid", "needs-hybrid")
+RETRIEVAL_SYSTEMS = tuple(SYSTEMS)  # every registered system, in registry order
+
+
+def _index_key(r: Retriever) -> tuple[object, ...]:
+    """What makes two indexes of the same articles equal: a BM25's terms, a dense index's
+    passages and embedder (not how it reads queries)."""
+    if isinstance(r, BM25Retriever):
+        return ("terms", r.ngrams)
+    if isinstance(r, DenseRetriever):
+        return ("vectors", r.chunk, r.max_words, r.stride, repr(r.tune), id(r.embedder))
+    return ("other", id(r))
 
 
 def joined_queries(
@@ -87,36 +97,34 @@ def bench_retrieval(
             f"unknown system(s) {unknown}; choose from {', '.join(RETRIEVAL_SYSTEMS)}"
         )
     embedder = embedder or load_embedder()
-    built: dict[str, tuple[Retriever, float]] = {}
+    built: dict[tuple[object, ...], tuple[Retriever, float]] = {}
 
-    def part(key: str, make: Callable[[], Retriever]) -> tuple[Retriever, float]:
+    def indexed(r: Retriever) -> tuple[Retriever, float]:
+        """`r` indexed and its indexing seconds; an index equal to one built before is shared
+        (a hybrid's seconds are the sum of its parts')."""
+        if isinstance(r, HybridRetriever):
+            parts = [indexed(p) for p in r.parts]
+            hybrid = HybridRetriever(
+                [p for p, _ in parts], name=r.name, k0=r.k0, depth=r.depth, kind=r.kind
+            )
+            return hybrid, sum(t for _, t in parts)
+        key = _index_key(r)
         if key not in built:
-            r, t0 = make(), time.perf_counter()
+            t0 = time.perf_counter()
             r.index(data.articles)
             built[key] = (r, time.perf_counter() - t0)
-        return built[key]
+        shared, seconds = built[key]
+        if isinstance(r, DenseRetriever) and isinstance(shared, DenseRetriever) and shared is not r:
+            shared = shared.reading(r.query_mode, r.temperature)  # same vectors, read another way
+        return shared, seconds
 
     def system(name: str) -> tuple[Retriever, float]:
-        if name == "bm25":
-            return part("bm25", BM25Retriever)
-        if name == "dense":
-            return part("dense", lambda: DenseRetriever(embedder, chunk=False))
-        if name == "needs-hybrid":  # shares the article vectors of `dense`
-            dense, t_dense = part("dense", lambda: DenseRetriever(embedder, chunk=False))
-            bigram, t_bigram = part("bm25-bigram", lambda: BM25Retriever(ngrams=2))
-            assert isinstance(dense, DenseRetriever)
-            needs = dense.reading("needs", NEEDS_TEMPERATURE)
-            hybrid = HybridRetriever([bigram, needs], name=name, k0=NEEDS_K0)
-            return hybrid, t_bigram + t_dense
-        tuned = name == "tuned-hybrid"
-        cfg = (tune or TuneConfig()) if tuned and tuned_embedder is None else None
-        emb = tuned_embedder if tuned and tuned_embedder is not None else embedder
-        key = "tuned" if tuned else "dense"
-        dense, t_dense = part(key, lambda: DenseRetriever(emb, chunk=False, tune=cfg))
-        bm25, t_bm25 = part("bm25", BM25Retriever)
-        kind = "in-house" if tuned else "off-the-shelf"
-        hybrid = HybridRetriever([bm25, dense], name=name, kind=kind, k0=HYBRID_K0)
-        return hybrid, t_bm25 + t_dense
+        retriever = SYSTEMS[name].make(embedder, tune)
+        if tuned_embedder is not None:  # already tuned on these articles: use it, don't tune
+            for part in getattr(retriever, "parts", [retriever]):
+                if isinstance(part, DenseRetriever) and part.tune is not None:
+                    part.embedder, part.tune = tuned_embedder, None
+        return indexed(retriever)
 
     joined = (
         {

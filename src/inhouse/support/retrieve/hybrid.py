@@ -7,14 +7,13 @@ from pathlib import Path
 
 import polars as pl
 
+from inhouse.artifacts import Manifest, write_manifest
 from inhouse.models.embedder import Embedder
 from inhouse.support.retrieve.base import (
     Hits,
     Retriever,
-    _embedder_of,
-    _write_manifest,
     check_queries,
-    read_manifest,
+    retriever_manifest,
     rrf,
     save_retriever,
 )
@@ -52,28 +51,29 @@ class HybridRetriever:
     def save(self, path: Path) -> None:
         save_retriever(self, path)
 
+    def manifest(self) -> Manifest:
+        """Its parts' manifests go in `part0/`, `part1/`...; its base model is its first part's."""
+        bases = [p.manifest().base_model for p in self.parts]
+        base = next((b for b in bases if b is not None), None)
+        parameters = {"name": self.name, "kind": self.kind, "k0": self.k0, "depth": self.depth}
+        return retriever_manifest(self, parameters, base, state={"parts": len(self.parts)})
+
     def write(self, folder: Path) -> None:
         for i, part in enumerate(self.parts):
             sub = folder / f"part{i}"
             sub.mkdir()
             part.write(sub)
+            write_manifest(sub, part.manifest())
         self.articles.write_parquet(folder / "articles.parquet")
-        _write_manifest(
-            folder,
-            "hybrid",
-            name=self.name,
-            kind=self.kind,
-            k0=self.k0,
-            depth=self.depth,
-            parts=len(self.parts),
-            embedder=_embedder_of(self),
-        )
 
     @classmethod
     def read(
-        cls, folder: Path, embedder: Embedder | None, read_part: Callable[..., Retriever]
+        cls,
+        folder: Path,
+        embedder: Embedder | None,
+        manifest: Manifest,
+        read_part: Callable[[Path, Embedder | None], Retriever],
     ) -> HybridRetriever:
         """Read a saved hybrid; `read_part(folder, embedder)` reads each of its parts."""
-        m = read_manifest(folder)
-        parts = [read_part(folder / f"part{i}", embedder) for i in range(m["parts"])]
-        return cls(parts, name=m["name"], k0=m["k0"], depth=m["depth"], kind=m["kind"])
+        parts = [read_part(folder / f"part{i}", embedder) for i in range(manifest.state["parts"])]
+        return cls(parts, **manifest.parameters)

@@ -6,14 +6,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from inhouse.errors import ConfigError, InhouseError, ModelError
-from inhouse.files import current_version
+from inhouse.artifacts import (
+    Manifest,
+    System,
+    by_name,
+    record_for,
+    unknown_system,
+)
+from inhouse.errors import ConfigError
 from inhouse.models.embedder import Embedder
-from inhouse.support.retrieve.base import MANIFEST, Retriever, read_manifest, save_retriever
+from inhouse.support.retrieve.base import Retriever, read_index, save_retriever
 from inhouse.support.retrieve.bm25 import BM25Retriever
 from inhouse.support.retrieve.dense import DenseRetriever
 from inhouse.support.retrieve.hybrid import HybridRetriever
@@ -34,16 +38,14 @@ def _dense(embedder: Embedder | None, tune: TuneConfig | None) -> Retriever:
 HYBRID_K0 = 10.0
 
 
-def _hybrid(embedder: Embedder | None, tune: TuneConfig | None) -> Retriever:
+def _hybrid(embedder: Embedder | None, tune: TuneConfig | None, k0: float) -> Retriever:
     parts: list[Retriever] = [BM25Retriever(), DenseRetriever(embedder, chunk=False)]
-    return HybridRetriever(parts, k0=HYBRID_K0)
+    return HybridRetriever(parts, k0=k0)
 
 
-def _tuned_hybrid(embedder: Embedder | None, tune: TuneConfig | None) -> Retriever:
+def _tuned_hybrid(embedder: Embedder | None, tune: TuneConfig | None, k0: float) -> Retriever:
     dense = DenseRetriever(embedder, chunk=False, tune=tune or TuneConfig())
-    return HybridRetriever(
-        [BM25Retriever(), dense], name="tuned-hybrid", kind="in-house", k0=HYBRID_K0
-    )
+    return HybridRetriever([BM25Retriever(), dense], name="tuned-hybrid", kind="in-house", k0=k0)
 
 
 # Long multi-need messages: the hybrid's dense half reads the message need by need (a soft
@@ -59,25 +61,54 @@ NEEDS_K0 = 60.0
 NEEDS_TEMPERATURE = 10.0
 
 
-def _needs_hybrid(embedder: Embedder | None, tune: TuneConfig | None) -> Retriever:
-    dense = DenseRetriever(embedder, chunk=False, query_mode="needs", temperature=NEEDS_TEMPERATURE)
-    return HybridRetriever([BM25Retriever(ngrams=2), dense], name="needs-hybrid", k0=NEEDS_K0)
+def _needs_hybrid(
+    embedder: Embedder | None, tune: TuneConfig | None, k0: float, temperature: float
+) -> Retriever:
+    dense = DenseRetriever(embedder, chunk=False, query_mode="needs", temperature=temperature)
+    return HybridRetriever([BM25Retriever(ngrams=2), dense], name="needs-hybrid", k0=k0)
 
 
-SYSTEMS: dict[str, tuple[Callable[[Embedder | None, TuneConfig | None], Retriever], str]] = {
-    "bm25": (_bm25, "Okapi BM25 over title + body"),
-    "dense": (_dense, "off-the-shelf embedder, one vector per article"),
-    "hybrid": (_hybrid, "RRF of BM25 and the off-the-shelf embedder"),
-    "tuned-hybrid": (
-        _tuned_hybrid,
+def _read_hybrid(folder: Path, embedder: Embedder | None, manifest: Manifest) -> Retriever:
+    return HybridRetriever.read(folder, embedder, manifest, _load)
+
+
+SYSTEMS: dict[str, System[Retriever]] = by_name(
+    System("bm25", "baseline", "Okapi BM25 over title + body", _bm25, BM25Retriever.read),
+    System(
+        "dense",
+        "off-the-shelf",
+        "off-the-shelf embedder, one vector per article",
+        _dense,
+        DenseRetriever.read,
+    ),
+    System(
+        "hybrid",
+        "off-the-shelf",
+        "RRF of BM25 and the off-the-shelf embedder",
+        _hybrid,
+        _read_hybrid,
+        {"k0": HYBRID_K0},
+    ),
+    System(
+        "tuned-hybrid",
+        "in-house",
         "RRF of BM25 and the embedder fine-tuned on pseudo-queries from the articles",
+        _tuned_hybrid,
+        _read_hybrid,
+        {"k0": HYBRID_K0},
     ),
-    "needs-hybrid": (
+    System(
+        "needs-hybrid",
+        "off-the-shelf",
+        "RRF of word-pair BM25 and the embedder reading a message need by need (soft "
+        "maximum over its sentences); for long, multi-need messages",
         _needs_hybrid,
-        "RRF of word-pair BM25 and the embedder reading a message need by need (soft maximum "
-        "over its sentences); for long, multi-need messages",
+        _read_hybrid,
+        {"k0": NEEDS_K0, "temperature": NEEDS_TEMPERATURE},
     ),
-}
+)
+"""name -> record; `make(embedder, tune)` makes a fresh, unindexed retriever, `load(folder,
+embedder, manifest)` reads a saved one back (a hybrid's parts through `load_retriever`)."""
 
 
 def make_retriever(
@@ -85,10 +116,8 @@ def make_retriever(
 ) -> Retriever:
     """A fresh, unindexed retriever of the named system."""
     if system not in SYSTEMS:
-        raise ConfigError(
-            f"unknown retrieval system {system!r}; choose one of {', '.join(SYSTEMS)}"
-        )
-    return SYSTEMS[system][0](embedder, tune)
+        raise ConfigError(unknown_system("retrieval system", system, SYSTEMS))
+    return SYSTEMS[system].make(embedder, tune)
 
 
 def build_index(
@@ -117,32 +146,13 @@ def build_index(
     return retriever, folder
 
 
-def _read(folder: Path, embedder: Embedder | None) -> Retriever:
-    system = read_manifest(folder)["system"]
-    readers: dict[str, Any] = {
-        "bm25": BM25Retriever.read,
-        "dense": DenseRetriever.read,
-        "hybrid": lambda f, e: HybridRetriever.read(f, e, _read),
-    }
-    if system not in readers:
-        raise InhouseError(f"{folder}/{MANIFEST}: unknown system {system!r}; rebuild the index")
-    reader = readers[system]
-    retriever: Retriever = reader(folder, embedder)
-    return retriever
+def load_retriever(path: Path, embedder: Embedder | None = None) -> Retriever:
+    """Load the live index under `path` (written by `save`), or a version folder or a hybrid's
+    part itself. An `embedder` other than the one the index was built with is refused; without
+    one, that one is loaded (by registry name, or from the index for a tuned one)."""
+    return _load(Path(path), embedder)
 
 
-def load_retriever(root: Path, embedder: Embedder | None = None) -> Retriever:
-    """Load the live index under `root` (written by `save`).
-
-    Passing an `embedder` other than the one the index was built with is refused.
-    """
-    root = Path(root)
-    folder = current_version(root) or root
-    manifest = read_manifest(folder)
-    built = manifest.get("embedder")
-    if embedder is not None and built is not None and embedder.name != built:
-        raise ModelError(
-            f"{root}: index was built with embedder {built!r}, not {embedder.name!r}; "
-            f"load it with {built!r} or rebuild the index with {embedder.name!r}"
-        )
-    return _read(folder, embedder)
+def _load(path: Path, embedder: Embedder | None) -> Retriever:
+    folder, manifest = read_index(path)
+    return record_for(SYSTEMS, folder, manifest).load(folder, embedder, manifest)

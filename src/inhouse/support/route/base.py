@@ -10,26 +10,23 @@ Out-of-scope is an answer (`OUT_OF_SCOPE`), never an exception.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from inhouse.errors import InhouseError, ModelError
-from inhouse.models.embedder import Embedder, embedder_fingerprint
+from inhouse import artifacts
+from inhouse.artifacts import Manifest
+from inhouse.errors import InhouseError
+from inhouse.models.embedder import Embedder, fingerprint
 
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "oos"
 MAX_CHARS = 2000  # longer messages are truncated (and reported); the model reads ~128 tokens
-META_FILE = "router.json"
-FORMAT_VERSION = 1
+WORKLOAD = "support-routing"  # the manifest's workload; see `inhouse.artifacts`
 RouterKind = Literal["off-the-shelf", "baseline", "in-house"]
 CONFIDENCES = ("margin", "max")  # how a probability head scores its answer; see `decide`
 
@@ -50,7 +47,7 @@ class Router(Protocol):
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]: ...
 
-    def save(self, path: Path) -> None: ...
+    def save(self, path: Path) -> Path: ...
 
 
 def check_texts(texts: Sequence[object]) -> list[str]:
@@ -162,67 +159,35 @@ def apply_threshold(
 # ---- saving and loading -------------------------------------------------------------------
 
 
-def embedder_record(embedder: Embedder) -> dict[str, Any]:
-    """What a router stores about the embedder it was trained with."""
-    path = getattr(embedder, "path", None)
-    return {
-        "name": embedder.name,
-        "fingerprint": embedder_fingerprint(embedder),
-        "path": str(path) if path is not None else None,
-    }
+def save_router(
+    router: Any,
+    path: Path,
+    write: Callable[[Path], None],
+    parameters: dict[str, Any],
+    classes: Sequence[str],
+    base: Embedder,
+    state: dict[str, Any] | None = None,
+) -> Path:
+    """Save `router` as a new live version of `path`: its files by `write(folder)`, then the
+    manifest (system, the base embedder's fingerprint, parameters, calibration, classes)."""
+    manifest = Manifest(
+        workload=WORKLOAD,
+        system=router.name,
+        kind=router.kind,
+        base_model=fingerprint(base),
+        parameters=parameters,
+        metrics=dict(router.calibration),
+        state={"classes": list(classes), "threshold": float(router.threshold), **(state or {})},
+    )
+    return artifacts.save(path, manifest, write)
 
 
-def check_embedder(record: dict[str, Any], embedder: Embedder, where: Path) -> None:
-    """Refuse an embedder other than the one the router was trained with."""
-    got = embedder_record(embedder)
-    if got["fingerprint"] != record["fingerprint"]:
-        raise ModelError(
-            f"{where}: this router was trained with embedder {record['name']} "
-            f"(weights {record['fingerprint']}) but was given {got['name']} "
-            f"(weights {got['fingerprint']}); load it with the embedder it was trained with, "
-            "or re-fit the router"
-        )
+def read_router(path: Path) -> tuple[Path, Manifest]:
+    """The version folder and manifest of the router saved at `path`."""
+    return artifacts.read(path, WORKLOAD)
 
 
-def write_router_dir(path: Path, write: Callable[[Path], None]) -> None:
-    """Run `write(tmp)` into a fresh folder beside `path`, then swap it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not (path / META_FILE).exists() and any(path.iterdir()):
-        raise InhouseError(f"{path}: exists and is not a router folder; choose another --out")
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
-    try:
-        write(tmp)
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old.{os.getpid()}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def write_meta(folder: Path, meta: dict[str, Any]) -> None:
-    (folder / META_FILE).write_text(json.dumps({"format": FORMAT_VERSION, **meta}, indent=2))
-
-
-def read_meta(path: Path) -> dict[str, Any]:
-    """The router's `router.json`, with a clear error when it is missing or not ours."""
-    file = Path(path) / META_FILE
-    try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(
-            f"{file}: not found; `{path}` is not a router folder (make one with "
-            "`inhouse support fit-router`)"
-        ) from None
-    except json.JSONDecodeError as e:
-        raise ModelError(
-            f"{file}:{e.lineno}: not valid JSON ({e.msg}); re-fit the router"
-        ) from None
-    if meta.get("format") != FORMAT_VERSION:
-        raise ModelError(f"{file}: unknown router format or system; re-fit the router")
-    return dict(meta)
+def restore(router: Any, manifest: Manifest) -> None:
+    """Set a loaded router's threshold and calibration from its manifest."""
+    router.threshold = float(manifest.state["threshold"])
+    router.calibration = dict(manifest.metrics)

@@ -20,27 +20,34 @@ from typing import Any
 
 import numpy as np
 
+from inhouse.artifacts import Manifest
 from inhouse.errors import ModelError
-from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder
+from inhouse.models.embedder import (
+    Embedder,
+    Fingerprint,
+    SentenceTransformerEmbedder,
+    check_embedder,
+    fingerprint,
+)
 from inhouse.models.encoder import Views
 from inhouse.models.features import view_features
-from inhouse.models.load import load_embedder
+from inhouse.models.load import load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, PRECISIONS, export_onnx, load_views
 from inhouse.support.route.base import (
     RouterKind,
     apply_threshold,
     check_confidence,
-    check_embedder,
     check_labels,
     check_texts,
     choose_threshold,
     decide,
-    embedder_record,
-    write_meta,
-    write_router_dir,
+    restore,
+    save_router,
 )
 from inhouse.support.route.logistic import LinearHead
 from inhouse.tune.classify import classify_tune
+
+TUNED_DIR = "embedder"  # the tuned encoder, saved inside the router folder
 
 
 class _Tuned:
@@ -144,7 +151,6 @@ class FinetunedRouter:
         self.threshold = 0.0
         self.calibration: dict[str, float] = {}
         self.training: dict[str, float] = {}
-        self.base: dict[str, Any] | None = None
         self.serving: Views | None = None  # set by `load`: the exported graph of both views
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
@@ -178,7 +184,6 @@ class FinetunedRouter:
         texts = check_texts(texts)
         check_labels(texts, intents)
         base = self.base_embedder
-        self.base = embedder_record(base)
         if self.config["frozen_weight"] > 0:
             self.frozen_head.fit(self.frozen_features(texts), intents)
         model = copy.deepcopy(base.model)  # type: ignore[attr-defined]
@@ -226,68 +231,44 @@ class FinetunedRouter:
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         return apply_threshold(*self.raw(texts), self.threshold)
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path) -> Path:
         def write(folder: Path) -> None:
-            self.embedder.model.save(str(folder / "embedder"))  # type: ignore[attr-defined]
+            self.embedder.model.save(str(folder / TUNED_DIR))  # type: ignore[attr-defined]
             arrays = self.head.arrays()
             if self.config["frozen_weight"] > 0:
                 arrays |= {f"frozen_{k}": v for k, v in self.frozen_head.arrays().items()}
             np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
             export_onnx(folder / ONNX_FILE, self.views(), self.config["serve_precision"])
-            write_meta(
-                folder,
-                {
-                    "system": self.name,
-                    "kind": self.kind,
-                    "embedder": embedder_record(self.embedder),
-                    "base_embedder": self.base,
-                    "config": self.config,
-                    "training": self.training,
-                    "classes": self.head.classes,
-                    "threshold": self.threshold,
-                    "calibration": self.calibration,
-                },
-            )
 
-        write_router_dir(path, write)
+        state = {"tuned": fingerprint(self.embedder).model_dump(), "training": self.training}
+        classes = self.head.classes
+        return save_router(self, path, write, self.config, classes, self.base_embedder, state)
 
     @classmethod
-    def load(cls, path: Path, embedder: Embedder | None, meta: dict[str, Any]) -> FinetunedRouter:
+    def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> FinetunedRouter:
         """Load with the tuned weights saved beside it; a given `embedder` must be those.
 
-        With a frozen view, the base embedder is loaded from its record and checked.
+        With a frozen view, the base embedder is loaded by its registry name and checked.
         """
-        record = meta["embedder"]
-        tuned = SentenceTransformerEmbedder(Path(path) / "embedder", name=record["name"])
-        check_embedder(record, tuned, path)
+        what = f"the router at {folder}"
+        tuned_record = Fingerprint.model_validate(manifest.state["tuned"])
+        tuned = SentenceTransformerEmbedder(folder / TUNED_DIR, name=tuned_record.name)
+        check_embedder(tuned_record, _Tuned(tuned.model, tuned.name), what)  # weights intact
         if embedder is not None:
-            check_embedder(record, embedder, path)
-        base: Embedder = tuned
-        config = meta["config"]
-        base_record = meta.get("base_embedder")
-        if config.get("frozen_weight", 0) > 0:
-            if base_record is None:
-                raise ModelError(f"{path}: no base embedder recorded; re-fit the router")
-            if base_record["name"] == DEFAULT_EMBEDDER or not base_record.get("path"):
-                base = load_embedder()
-            else:
-                base = load_embedder(Path(base_record["path"]), name=base_record["name"])
-            check_embedder(base_record, base, path)
-        # folders saved before `confidence` existed were calibrated on the max probability
-        router = cls(base, progress=False, **{"confidence": "max", **config})
+            check_embedder(fingerprint(tuned), embedder, what)
+        config = manifest.parameters
+        frozen = config["frozen_weight"] > 0
+        base = load_embedder_for(manifest.base_model, what) if frozen else tuned
+        router = cls(base, progress=False, **config)
         router.embedder = tuned
-        with np.load(Path(path) / "arrays.npz") as arrays:
-            router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())
-            if config.get("frozen_weight", 0) > 0:
-                frozen = {
-                    k[len("frozen_") :]: arrays[k] for k in arrays.files if k.startswith("frozen_")
-                }
-                router.frozen_head = LinearHead.from_arrays(
-                    frozen, meta["classes"], router.head.config()
-                )
-        router.serving = load_views(Path(path) / ONNX_FILE, router.views())
-        router.base = base_record
-        router.training = dict(meta.get("training") or {})
-        router.threshold = float(meta["threshold"])
-        router.calibration = dict(meta["calibration"])
+        classes = manifest.state["classes"]
+        with np.load(folder / "arrays.npz") as arrays:
+            router.head = LinearHead.from_arrays(arrays, classes, router.head.config())
+            if frozen:
+                names = [k for k in arrays.files if k.startswith("frozen_")]
+                kept = {k.removeprefix("frozen_"): arrays[k] for k in names}
+                router.frozen_head = LinearHead.from_arrays(kept, classes, router.head.config())
+        router.serving = load_views(folder / ONNX_FILE, router.views())
+        router.training = dict(manifest.state["training"])
+        restore(router, manifest)
         return router

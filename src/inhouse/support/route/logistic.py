@@ -12,22 +12,22 @@ from typing import Any
 
 import numpy as np
 
+from inhouse.artifacts import Manifest
 from inhouse.models.embedder import Embedder
 from inhouse.models.encoder import Views
 from inhouse.models.features import view_features
+from inhouse.models.load import load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     RouterKind,
     apply_threshold,
     check_confidence,
-    check_embedder,
     check_labels,
     check_texts,
     choose_threshold,
     decide,
-    embedder_record,
-    write_meta,
-    write_router_dir,
+    restore,
+    save_router,
 )
 
 
@@ -189,38 +189,26 @@ class LogisticRouter:
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         return apply_threshold(*self.raw(texts), self.threshold)
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path) -> Path:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", **self.head.arrays())  # type: ignore[arg-type]
             export_onnx(folder / ONNX_FILE, [(self.embedder, self.layers)], self.serve_precision)
-            write_meta(folder, self._meta())
 
-        write_router_dir(path, write)
-
-    def _meta(self) -> dict[str, Any]:
-        return {
-            "system": self.name,
-            "kind": self.kind,
-            "embedder": embedder_record(self.embedder),
-            "config": {
-                "layers": list(self.layers),
-                **self.head.config(),
-                "max_in_scope_drop": self.max_in_scope_drop,
-                "confidence": self.confidence,
-            },
-            "classes": self.head.classes,
-            "threshold": self.threshold,
-            "calibration": self.calibration,
+        parameters = {
+            "layers": list(self.layers),
+            **self.head.config(),
+            "max_in_scope_drop": self.max_in_scope_drop,
+            "confidence": self.confidence,
         }
+        return save_router(self, path, write, parameters, self.head.classes, self.embedder)
 
     @classmethod
-    def load(cls, path: Path, embedder: Embedder, meta: dict[str, Any]) -> LogisticRouter:
-        check_embedder(meta["embedder"], embedder, path)
-        # folders saved before `confidence` existed were calibrated on the max probability
-        router = cls(embedder, **{"confidence": "max", **meta["config"]})
-        with np.load(Path(path) / "arrays.npz") as arrays:
-            router.head = LinearHead.from_arrays(arrays, meta["classes"], router.head.config())
-        router.serving = load_views(Path(path) / ONNX_FILE, [(embedder, router.layers)])
-        router.threshold = float(meta["threshold"])
-        router.calibration = dict(meta["calibration"])
+    def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> LogisticRouter:
+        embedder = load_embedder_for(manifest.base_model, f"the router at {folder}", embedder)
+        router = cls(embedder, **manifest.parameters)
+        classes = manifest.state["classes"]
+        with np.load(folder / "arrays.npz") as arrays:
+            router.head = LinearHead.from_arrays(arrays, classes, router.head.config())
+        router.serving = load_views(folder / ONNX_FILE, [(embedder, router.layers)])
+        restore(router, manifest)
         return router

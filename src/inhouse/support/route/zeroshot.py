@@ -8,24 +8,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from inhouse.artifacts import Manifest
 from inhouse.models.embedder import Embedder
 from inhouse.models.encoder import Views
 from inhouse.models.features import view_features
+from inhouse.models.load import load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     OUT_OF_SCOPE,
     RouterKind,
     apply_threshold,
-    check_embedder,
     check_texts,
     choose_threshold,
-    embedder_record,
-    write_meta,
-    write_router_dir,
+    restore,
+    save_router,
 )
 
 
@@ -90,36 +89,24 @@ class ZeroShotRouter:
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         return apply_threshold(*self.raw(texts), self.threshold)
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path) -> Path:
         def write(folder: Path) -> None:
             np.savez(folder / "arrays.npz", vectors=self.vectors)
             export_onnx(folder / ONNX_FILE, [(self.embedder, (-1,))], self.serve_precision)
-            write_meta(
-                folder,
-                {
-                    "system": self.name,
-                    "kind": self.kind,
-                    "embedder": embedder_record(self.embedder),
-                    "config": {
-                        "descriptions": self.descriptions,
-                        "max_in_scope_drop": self.max_in_scope_drop,
-                    },
-                    "classes": self.classes,
-                    "threshold": self.threshold,
-                    "calibration": self.calibration,
-                },
-            )
 
-        write_router_dir(path, write)
+        parameters = {
+            "descriptions": self.descriptions,
+            "max_in_scope_drop": self.max_in_scope_drop,
+        }
+        return save_router(self, path, write, parameters, self.classes, self.embedder)
 
     @classmethod
-    def load(cls, path: Path, embedder: Embedder, meta: dict[str, Any]) -> ZeroShotRouter:
-        check_embedder(meta["embedder"], embedder, path)
-        router = cls(embedder, **meta["config"])
-        with np.load(Path(path) / "arrays.npz") as arrays:
+    def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> ZeroShotRouter:
+        embedder = load_embedder_for(manifest.base_model, f"the router at {folder}", embedder)
+        router = cls(embedder, **manifest.parameters)
+        with np.load(folder / "arrays.npz") as arrays:
             router.vectors = np.asarray(arrays["vectors"], dtype=np.float32)
-        router.serving = load_views(Path(path) / ONNX_FILE, [(embedder, (-1,))])
-        router.classes = list(meta["classes"])
-        router.threshold = float(meta["threshold"])
-        router.calibration = dict(meta["calibration"])
+        router.serving = load_views(folder / ONNX_FILE, [(embedder, (-1,))])
+        router.classes = list(manifest.state["classes"])
+        restore(router, manifest)
         return router
