@@ -10,13 +10,6 @@ from pathlib import Path
 import inhouse
 
 SRC = Path(inhouse.__file__).parent
-# Modules other changes of the same reshape are rewriting (the retrieval bench builds its
-# systems from the registry, the blend and router-service defaults come from the classes).
-# Remove an entry once its module is clean: a test below fails while an entry is stale.
-PENDING = {
-    "inhouse/recommend/blend.py",
-    "inhouse/support/route/service.py",
-}
 REGISTRIES = (
     "inhouse.recommend.registry",
     "inhouse.support.route.registry",
@@ -115,13 +108,8 @@ def test_every_registry_lists_systems() -> None:
 
 
 def test_no_system_name_is_written_by_hand_outside_its_registry() -> None:
-    found = [f for f in literal_uses() if f.split(":")[0] not in PENDING]
+    found = literal_uses()
     assert not found, (
         "system names written by hand (derive them from the registry, or use the class's "
         "`name`):\n" + "\n".join(found)
     )
-
-
-def test_pending_modules_still_need_fixing() -> None:
-    dirty = {f.split(":")[0] for f in literal_uses()}
-    assert dirty >= PENDING, f"clean now, remove from PENDING: {sorted(PENDING - dirty)}"

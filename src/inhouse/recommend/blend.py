@@ -14,20 +14,8 @@ import polars as pl
 
 from inhouse.errors import InhouseError
 from inhouse.recommend.base import BaseRecommender, Interactions, prepare
+from inhouse.recommend.registry import DEFAULT_BLEND
 
-# the default blend: the systems of the best validated blend on amazon-scientific
-# (benchmarks/recommend_models.py) that fit in minutes, sasrec and text-tuned left out; each with
-# its parameters chosen on validation. Weights are re-tuned on a held-out last item at fit.
-DEFAULT_SYSTEMS: list[dict[str, Any]] = [
-    {
-        "name": "cooc",
-        "params": {"window": 5, "decay": 0.8, "backward": 1.0, "history_decay": 0.6, "alpha": 0.0},
-    },
-    {"name": "offshelf-text", "params": {"mode": "history", "history_decay": 0.5}},
-    {"name": "two-tower", "params": {"seeds": 2}},
-    {"name": "ease", "params": {"lam": 50.0, "history_decay": 1.0}},
-    {"name": "tfidf", "params": {"history_decay": 0.7}},
-]
 WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0)
 # multiplicative steps tried on each non-zero weight after the grid search
 REFINE_FACTORS = (0.5, 0.7, 0.85, 1.2, 1.4, 2.0)
@@ -149,7 +137,7 @@ class Blend(BaseRecommender):
         max_tune_users: int = 10_000,
         seed: int = 0,
     ) -> None:
-        systems = [dict(s) for s in (systems or DEFAULT_SYSTEMS)]
+        systems = [dict(s) for s in (systems or DEFAULT_BLEND)]
         for s in systems:
             assert "name" in s, f"blend: each system needs a 'name', got {s}"
             s.setdefault("params", {})

@@ -106,3 +106,18 @@ def load_recommender(path: Path) -> BaseRecommender:
     """Load whatever system is saved under `path`: its manifest's `system` picks the record."""
     folder, manifest = artifacts.read(Path(path), WORKLOAD)
     return record_for(SYSTEMS, folder, manifest).load(folder, manifest)
+
+
+# the default blend: the systems of the best validated blend on amazon-scientific
+# (benchmarks/recommend_models.py) that fit in minutes, sasrec and text-tuned left out; each with
+# its parameters chosen on validation. Weights are re-tuned on a held-out last item at fit.
+DEFAULT_BLEND: list[dict[str, Any]] = [
+    {
+        "name": "cooc",
+        "params": {"window": 5, "decay": 0.8, "backward": 1.0, "history_decay": 0.6, "alpha": 0.0},
+    },
+    {"name": "offshelf-text", "params": {"mode": "history", "history_decay": 0.5}},
+    {"name": "two-tower", "params": {"seeds": 2}},
+    {"name": "ease", "params": {"lam": 50.0, "history_decay": 1.0}},
+    {"name": "tfidf", "params": {"history_decay": 0.7}},
+]

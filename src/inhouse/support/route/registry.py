@@ -81,3 +81,6 @@ def load_router(path: Path, embedder: Embedder | None = None) -> Router:
     embedder is loaded by its registry name (a fine-tuned one from the router's folder)."""
     folder, manifest = read_router(Path(path))
     return record_for(SYSTEMS, folder, manifest).load(folder, embedder, manifest)
+
+
+DEFAULT_SYSTEM = "finetuned"  # what `inhouse support fit-router` fits without --system

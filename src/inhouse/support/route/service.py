@@ -16,7 +16,7 @@ import polars as pl
 
 from inhouse.errors import DataError, InhouseError, Problem
 from inhouse.support.route.base import OUT_OF_SCOPE, Router
-from inhouse.support.route.registry import load_router, make_router
+from inhouse.support.route.registry import DEFAULT_SYSTEM, load_router, make_router
 
 MAX_PROBLEMS = 20
 
@@ -84,7 +84,7 @@ def split_valid(
 def fit_router_from_tickets(
     tickets: Path,
     out: Path,
-    system: str = "finetuned",
+    system: str = DEFAULT_SYSTEM,
     valid_fraction: float = 0.1,
     intents: Collection[str] | None = None,
     config: dict[str, Any] | None = None,
