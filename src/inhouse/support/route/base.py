@@ -191,3 +191,24 @@ def restore(router: Any, manifest: Manifest) -> None:
     """Set a loaded router's threshold and calibration from its manifest."""
     router.threshold = float(manifest.state["threshold"])
     router.calibration = dict(manifest.metrics)
+
+
+class Thresholded:
+    """`calibrate` and `predict` for a router whose `raw(texts)` gives (best intent, confidence):
+    the out-of-scope threshold is chosen on validation, then applied."""
+
+    threshold: float
+    max_in_scope_drop: float
+    calibration: dict[str, float]
+
+    def raw(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        raise NotImplementedError
+
+    def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
+        best, conf = self.raw(val_texts)
+        self.calibration = choose_threshold(best, conf, val_intents, self.max_in_scope_drop)
+        self.threshold = self.calibration["threshold"]
+        return self.calibration
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        return apply_threshold(*self.raw(texts), self.threshold)

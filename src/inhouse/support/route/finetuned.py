@@ -35,7 +35,7 @@ from inhouse.models.load import load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, PRECISIONS, export_onnx, load_views
 from inhouse.support.route.base import (
     RouterKind,
-    apply_threshold,
+    Thresholded,
     check_confidence,
     check_labels,
     check_texts,
@@ -70,7 +70,7 @@ class _Tuned:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
-class FinetunedRouter:
+class FinetunedRouter(Thresholded):
     """Tuned encoder + head, averaged with the frozen encoder + head; saves its tuned weights."""
 
     name = "finetuned"
@@ -227,9 +227,6 @@ class FinetunedRouter:
         )
         self.threshold = self.calibration["threshold"]
         return self.calibration
-
-    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        return apply_threshold(*self.raw(texts), self.threshold)
 
     def save(self, path: Path) -> Path:
         def write(folder: Path) -> None:

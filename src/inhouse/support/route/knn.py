@@ -15,16 +15,15 @@ from inhouse.models.load import load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     RouterKind,
-    apply_threshold,
+    Thresholded,
     check_labels,
     check_texts,
-    choose_threshold,
     restore,
     save_router,
 )
 
 
-class KnnRouter:
+class KnnRouter(Thresholded):
     """The `k` most similar past tickets vote, weighted by similarity.
 
     The confidence is the similarity of the closest ticket of the winning intent, so a message
@@ -81,15 +80,6 @@ class KnnRouter:
         best = votes.argmax(axis=1)
         conf = closest[np.arange(len(q)), best]
         return [self.classes[i] for i in best], np.clip(conf, 0.0, 1.0)
-
-    def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
-        best, conf = self.raw(val_texts)
-        self.calibration = choose_threshold(best, conf, val_intents, self.max_in_scope_drop)
-        self.threshold = self.calibration["threshold"]
-        return self.calibration
-
-    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        return apply_threshold(*self.raw(texts), self.threshold)
 
     def save(self, path: Path) -> Path:
         def write(folder: Path) -> None:

@@ -20,11 +20,10 @@ from inhouse.models.load import load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     RouterKind,
-    apply_threshold,
+    Thresholded,
     check_confidence,
     check_labels,
     check_texts,
-    choose_threshold,
     decide,
     restore,
     save_router,
@@ -135,7 +134,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return np.asarray(x / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-class LogisticRouter:
+class LogisticRouter(Thresholded):
     """Frozen embedder; mean-pooled states of `layers` (default: the last) feed the head."""
 
     name = "logistic"
@@ -179,15 +178,6 @@ class LogisticRouter:
         """Best intent and its confidence (see `decide`), before the out-of-scope threshold."""
         p = self.head.proba(self.features(check_texts(texts)))
         return decide(p, self.head.classes, self.confidence)
-
-    def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
-        best, conf = self.raw(val_texts)
-        self.calibration = choose_threshold(best, conf, val_intents, self.max_in_scope_drop)
-        self.threshold = self.calibration["threshold"]
-        return self.calibration
-
-    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        return apply_threshold(*self.raw(texts), self.threshold)
 
     def save(self, path: Path) -> Path:
         def write(folder: Path) -> None:

@@ -20,9 +20,8 @@ from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     OUT_OF_SCOPE,
     RouterKind,
-    apply_threshold,
+    Thresholded,
     check_texts,
-    choose_threshold,
     restore,
     save_router,
 )
@@ -34,7 +33,7 @@ def intent_phrase(intent: str) -> str:
     return re.sub(r"[_\-.:/]+", " ", spaced).strip().lower()
 
 
-class ZeroShotRouter:
+class ZeroShotRouter(Thresholded):
     """Cosine similarity between a message and each intent's name (or description)."""
 
     name = "zero-shot-labels"
@@ -79,15 +78,6 @@ class ZeroShotRouter:
         best = sims.argmax(axis=1)
         conf = np.clip(sims[np.arange(len(best)), best], 0.0, 1.0)
         return [self.classes[i] for i in best], conf
-
-    def calibrate(self, val_texts: Sequence[str], val_intents: Sequence[str]) -> dict[str, float]:
-        best, conf = self.raw(val_texts)
-        self.calibration = choose_threshold(best, conf, val_intents, self.max_in_scope_drop)
-        self.threshold = self.calibration["threshold"]
-        return self.calibration
-
-    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        return apply_threshold(*self.raw(texts), self.threshold)
 
     def save(self, path: Path) -> Path:
         def write(folder: Path) -> None:
