@@ -7,14 +7,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 
-from inhouse.eval.results import Latency
+from inhouse.eval.results import Latency, SystemResult
 
 T = TypeVar("T")
 
@@ -46,6 +46,22 @@ class Timing:
             "cpu_latency_ms": self.cpu.model_dump(),
             "cpu_statistic": CPU_STATISTIC,
         }
+
+    def row(
+        self,
+        name: str,
+        kind: str,
+        metrics: Mapping[str, float | None],
+        fit_seconds: float,
+        **extra: Any,
+    ) -> SystemResult:
+        """A bench row: the system, its test metrics and fit time, these timing fields and
+        `extra` (fields that document the run)."""
+        return SystemResult.model_validate(
+            {"name": name, "kind": kind, "metrics": dict(metrics), "fit_seconds": fit_seconds}
+            | self.fields()
+            | extra
+        )
 
 
 def percentiles(ms: Sequence[float]) -> Latency:

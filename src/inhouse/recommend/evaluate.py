@@ -69,19 +69,15 @@ def bench_system(name: str, data: RecommendData, progress: Progress | None = Non
     with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
         model.save(Path(tmp))
         timing = measure_latency(Path(tmp), users)
-    extra: dict[str, Any] = {
-        **timing.fields(),
-        "parameters": params,
-        "valid_metrics": valid,
-        "tuning": tried,
-        "fit_report": model.fit_report,
-    }
-    return SystemResult(
-        name=name,
-        kind=model.kind,
-        metrics=test,
-        fit_seconds=round(fit_seconds, 3),
-        **extra,
+    return timing.row(
+        name,
+        model.kind,
+        test,
+        round(fit_seconds, 3),
+        parameters=params,
+        valid_metrics=valid,
+        tuning=tried,
+        fit_report=model.fit_report,
     )
 
 

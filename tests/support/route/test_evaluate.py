@@ -32,7 +32,9 @@ def test_bench_tiny_dataset(minilm):
         name="tiny",
         train=frame(train),
         valid=frame(QUERIES[:2] + [(t, "oos") for t in OOS_VAL[:2]]),
-        test=frame(QUERIES + [(t, "oos") for t in OOS_VAL]),
+        # no test message is a valid one: a threshold set exactly at a valid message's
+        # confidence would make the test flip on float noise between torch and onnxruntime
+        test=frame(QUERIES[2:] + [(t, "oos") for t in OOS_VAL[2:]]),
         intents=sorted(TRAIN),
         protocol="tiny",
         oos_label="oos",

@@ -13,7 +13,7 @@ from functools import partial
 from inhouse.datasets.types import ResponseData
 from inhouse.errors import ConfigError
 from inhouse.eval.latency import measure
-from inhouse.eval.results import BenchResult, SystemResult
+from inhouse.eval.results import BenchResult
 from inhouse.eval.retrieval import hit_rate
 from inhouse.models.embedder import Embedder, MemoEmbedder
 from inhouse.models.load import load_embedder
@@ -43,17 +43,8 @@ def bench_responses(
         # latency of single live requests, on a sample
         timing = measure(partial(s.suggest, k=5), [[text] for text in texts[:200]])
         found = [[x.intent for x in ss] for ss in suggestions]
-        row = {
-            "name": name,
-            "kind": s.kind,
-            "metrics": {
-                "hit@1": hit_rate(found, intents, 1),
-                "hit@5": hit_rate(found, intents, 5),
-            },
-            "fit_seconds": round(fit_seconds, 2),
-            **timing.fields(),
-        }
-        rows.append(SystemResult.model_validate(row))
+        metrics = {"hit@1": hit_rate(found, intents, 1), "hit@5": hit_rate(found, intents, 5)}
+        rows.append(timing.row(name, s.kind, metrics, round(fit_seconds, 2)))
     return BenchResult(
         workload="support-responses",
         dataset=data.name,

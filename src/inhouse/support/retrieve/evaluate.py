@@ -19,7 +19,7 @@ import numpy as np
 from inhouse.datasets.types import RetrievalData, RetrievalQuery
 from inhouse.errors import ConfigError
 from inhouse.eval.latency import Timing, measure
-from inhouse.eval.results import BenchResult, SystemResult
+from inhouse.eval.results import BenchResult
 from inhouse.eval.retrieval import retrieval_metrics
 from inhouse.models.embedder import Embedder
 from inhouse.models.load import load_embedder
@@ -143,16 +143,15 @@ def bench_retrieval(
             label: retrieval_metrics(retriever.search([q.text for q in qs], k=100), qs)
             for label, qs in joined.items()
         }
-        row = {
-            "name": name,
-            "kind": retriever.kind,
-            "metrics": retrieval_metrics(results, data.test),
-            "fit_seconds": round(fit_seconds, 2),
-            **timing.fields(),
-            "dev_metrics": retrieval_metrics(dev, data.dev) if data.dev else None,
-            "dev_joined_metrics": dev_joined or None,
-        }
-        rows.append(SystemResult.model_validate(row))
+        row = timing.row(
+            name,
+            retriever.kind,
+            retrieval_metrics(results, data.test),
+            round(fit_seconds, 2),
+            dev_metrics=retrieval_metrics(dev, data.dev) if data.dev else None,
+            dev_joined_metrics=dev_joined or None,
+        )
+        rows.append(row)
     return BenchResult(
         workload="support-retrieval",
         dataset=data.name,

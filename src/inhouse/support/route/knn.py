@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from inhouse.artifacts import Manifest
 from inhouse.models.embedder import Embedder
-from inhouse.models.encoder import Views
-from inhouse.models.features import view_features
-from inhouse.models.load import load_embedder_for
-from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
-from inhouse.support.route.base import (
-    RouterKind,
-    Thresholded,
-    check_labels,
-    check_texts,
-    restore,
-    save_router,
-)
+from inhouse.support.route.base import RouterKind, check_labels, check_texts
+from inhouse.support.route.frozen import FrozenRouter
 
 
-class KnnRouter(Thresholded):
+class KnnRouter(FrozenRouter):
     """The `k` most similar past tickets vote, weighted by similarity.
 
     The confidence is the similarity of the closest ticket of the winning intent, so a message
@@ -32,8 +21,6 @@ class KnnRouter(Thresholded):
 
     name = "knn"
     kind: RouterKind = "baseline"
-    stores_embedder = False
-    serve_precision = "float32"  # one view runs well within the latency target; exact
 
     def __init__(self, embedder: Embedder, k: int = 10, max_in_scope_drop: float = 0.01) -> None:
         self.embedder = embedder
@@ -44,13 +31,6 @@ class KnnRouter(Thresholded):
         self.classes: list[str] = []
         self._set_vectors(np.zeros((0, embedder.dim), dtype=np.float32))
         self.labels = np.zeros(0, dtype=np.int64)
-        self.serving: Views | None = None  # set by `load`: the exported graph
-
-    def features(self, texts: Sequence[str]) -> np.ndarray:
-        """The last layer's mean-pooled state: the sentence embedding."""
-        if self.serving is not None:
-            return self.serving(texts)[0]
-        return view_features(self.embedder, texts, (-1,))
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> KnnRouter:
         texts = check_texts(texts)
@@ -81,22 +61,13 @@ class KnnRouter(Thresholded):
         conf = closest[np.arange(len(q)), best]
         return [self.classes[i] for i in best], np.clip(conf, 0.0, 1.0)
 
-    def save(self, path: Path) -> Path:
-        def write(folder: Path) -> None:
-            np.savez(folder / "arrays.npz", vectors=self.vectors, labels=self.labels)
-            export_onnx(folder / ONNX_FILE, [(self.embedder, (-1,))], self.serve_precision)
+    def parameters(self) -> dict[str, Any]:
+        return {"k": self.k, "max_in_scope_drop": self.max_in_scope_drop}
 
-        parameters = {"k": self.k, "max_in_scope_drop": self.max_in_scope_drop}
-        return save_router(self, path, write, parameters, self.classes, self.embedder)
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"vectors": self.vectors, "labels": self.labels}
 
-    @classmethod
-    def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> KnnRouter:
-        embedder = load_embedder_for(manifest.base_model, f"the router at {folder}", embedder)
-        router = cls(embedder, **manifest.parameters)
-        with np.load(folder / "arrays.npz") as arrays:
-            router._set_vectors(arrays["vectors"])
-            router.labels = np.asarray(arrays["labels"], dtype=np.int64)
-        router.serving = load_views(folder / ONNX_FILE, [(embedder, (-1,))])
-        router.classes = list(manifest.state["classes"])
-        restore(router, manifest)
-        return router
+    def set_arrays(self, arrays: Mapping[str, np.ndarray], classes: list[str]) -> None:
+        self._set_vectors(arrays["vectors"])
+        self.labels = np.asarray(arrays["labels"], dtype=np.int64)
+        self.classes = classes

@@ -6,28 +6,20 @@ the last layer alone scored as well as any mix (see benchmarks/support_routing.p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from inhouse.artifacts import Manifest
 from inhouse.models.embedder import Embedder
-from inhouse.models.encoder import Views
-from inhouse.models.features import view_features
-from inhouse.models.load import load_embedder_for
-from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
 from inhouse.support.route.base import (
     RouterKind,
-    Thresholded,
     check_confidence,
     check_labels,
     check_texts,
     decide,
-    restore,
-    save_router,
 )
+from inhouse.support.route.frozen import FrozenRouter
 
 
 class LinearHead:
@@ -134,13 +126,11 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return np.asarray(x / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-class LogisticRouter(Thresholded):
+class LogisticRouter(FrozenRouter):
     """Frozen embedder; mean-pooled states of `layers` (default: the last) feed the head."""
 
     name = "logistic"
     kind: RouterKind = "in-house"
-    stores_embedder = False
-    serve_precision = "float32"  # one view runs well within the latency target; exact
 
     def __init__(
         self,
@@ -160,12 +150,10 @@ class LogisticRouter(Thresholded):
         self.max_in_scope_drop = max_in_scope_drop
         self.threshold = 0.0
         self.calibration: dict[str, float] = {}
-        self.serving: Views | None = None  # set by `load`: the exported graph
 
-    def features(self, texts: Sequence[str]) -> np.ndarray:
-        if self.serving is not None:
-            return self.serving(texts)[0]
-        return view_features(self.embedder, texts, self.layers)
+    @property
+    def classes(self) -> list[str]:  # type: ignore[override]
+        return self.head.classes
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> LogisticRouter:
         """Fit the head on `texts` (an `oos` intent, if present, is learnt as a class)."""
@@ -179,26 +167,16 @@ class LogisticRouter(Thresholded):
         p = self.head.proba(self.features(check_texts(texts)))
         return decide(p, self.head.classes, self.confidence)
 
-    def save(self, path: Path) -> Path:
-        def write(folder: Path) -> None:
-            np.savez(folder / "arrays.npz", **self.head.arrays())  # type: ignore[arg-type]
-            export_onnx(folder / ONNX_FILE, [(self.embedder, self.layers)], self.serve_precision)
-
-        parameters = {
+    def parameters(self) -> dict[str, Any]:
+        return {
             "layers": list(self.layers),
             **self.head.config(),
             "max_in_scope_drop": self.max_in_scope_drop,
             "confidence": self.confidence,
         }
-        return save_router(self, path, write, parameters, self.head.classes, self.embedder)
 
-    @classmethod
-    def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> LogisticRouter:
-        embedder = load_embedder_for(manifest.base_model, f"the router at {folder}", embedder)
-        router = cls(embedder, **manifest.parameters)
-        classes = manifest.state["classes"]
-        with np.load(folder / "arrays.npz") as arrays:
-            router.head = LinearHead.from_arrays(arrays, classes, router.head.config())
-        router.serving = load_views(folder / ONNX_FILE, [(embedder, router.layers)])
-        restore(router, manifest)
-        return router
+    def arrays(self) -> dict[str, np.ndarray]:
+        return self.head.arrays()
+
+    def set_arrays(self, arrays: Mapping[str, np.ndarray], classes: list[str]) -> None:
+        self.head = LinearHead.from_arrays(arrays, classes, self.head.config())

@@ -7,24 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from inhouse.artifacts import Manifest
+from inhouse.errors import InhouseError
 from inhouse.models.embedder import Embedder
-from inhouse.models.encoder import Views
-from inhouse.models.features import view_features
-from inhouse.models.load import load_embedder_for
-from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
-from inhouse.support.route.base import (
-    OUT_OF_SCOPE,
-    RouterKind,
-    Thresholded,
-    check_texts,
-    restore,
-    save_router,
-)
+from inhouse.support.route.base import OUT_OF_SCOPE, RouterKind, check_texts
+from inhouse.support.route.frozen import FrozenRouter
 
 
 def intent_phrase(intent: str) -> str:
@@ -33,13 +23,11 @@ def intent_phrase(intent: str) -> str:
     return re.sub(r"[_\-.:/]+", " ", spaced).strip().lower()
 
 
-class ZeroShotRouter(Thresholded):
+class ZeroShotRouter(FrozenRouter):
     """Cosine similarity between a message and each intent's name (or description)."""
 
     name = "zero-shot-labels"
     kind: RouterKind = "off-the-shelf"
-    stores_embedder = False
-    serve_precision = "float32"  # one view runs well within the latency target; exact
 
     def __init__(
         self,
@@ -54,20 +42,11 @@ class ZeroShotRouter(Thresholded):
         self.calibration: dict[str, float] = {}
         self.classes: list[str] = []
         self.vectors = np.zeros((0, embedder.dim), dtype=np.float32)
-        self.serving: Views | None = None  # set by `load`: the exported graph
-
-    def features(self, texts: Sequence[str]) -> np.ndarray:
-        """The last layer's mean-pooled state: the sentence embedding."""
-        if self.serving is not None:
-            return self.serving(texts)[0]
-        return view_features(self.embedder, texts, (-1,))
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> ZeroShotRouter:
         """Reads only the intent names: no ticket text is used."""
         self.classes = sorted({i for i in intents if i != OUT_OF_SCOPE})
         if not self.classes:
-            from inhouse.errors import InhouseError
-
             raise InhouseError("no in-scope intents to match against; give intent names")
         phrases = [self.descriptions.get(c) or intent_phrase(c) for c in self.classes]
         self.vectors = self.features(phrases)
@@ -79,24 +58,12 @@ class ZeroShotRouter(Thresholded):
         conf = np.clip(sims[np.arange(len(best)), best], 0.0, 1.0)
         return [self.classes[i] for i in best], conf
 
-    def save(self, path: Path) -> Path:
-        def write(folder: Path) -> None:
-            np.savez(folder / "arrays.npz", vectors=self.vectors)
-            export_onnx(folder / ONNX_FILE, [(self.embedder, (-1,))], self.serve_precision)
+    def parameters(self) -> dict[str, Any]:
+        return {"descriptions": self.descriptions, "max_in_scope_drop": self.max_in_scope_drop}
 
-        parameters = {
-            "descriptions": self.descriptions,
-            "max_in_scope_drop": self.max_in_scope_drop,
-        }
-        return save_router(self, path, write, parameters, self.classes, self.embedder)
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"vectors": self.vectors}
 
-    @classmethod
-    def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> ZeroShotRouter:
-        embedder = load_embedder_for(manifest.base_model, f"the router at {folder}", embedder)
-        router = cls(embedder, **manifest.parameters)
-        with np.load(folder / "arrays.npz") as arrays:
-            router.vectors = np.asarray(arrays["vectors"], dtype=np.float32)
-        router.serving = load_views(folder / ONNX_FILE, [(embedder, (-1,))])
-        router.classes = list(manifest.state["classes"])
-        restore(router, manifest)
-        return router
+    def set_arrays(self, arrays: Mapping[str, np.ndarray], classes: list[str]) -> None:
+        self.vectors = np.asarray(arrays["vectors"], dtype=np.float32)
+        self.classes = classes
