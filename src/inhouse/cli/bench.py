@@ -4,7 +4,12 @@ every system as a row (in-house, off-the-shelf, baselines, API estimates), costs
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -73,40 +78,53 @@ def summary(result: BenchResult) -> Table:
     return table
 
 
-def _bench(workload: str, dataset: str, out: Path, prices, systems, models, volume, data_dir):
-    from inhouse.bakeoff.run import bench_dataset
-    from inhouse.eval.results import write_results
+def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
+    """A typer command `command(..., run, data_dir)` that gains the shared flags --prices,
+    --systems, --api-models, --volume and --data-dir; `run` is the bake-off terms built from
+    them (see `options`). The flags are declared here once, for every command that runs one."""
+    shared = {
+        "prices": (Path | None, PRICES),
+        "systems": (str | None, SYSTEMS),
+        "api_models": (str | None, MODELS),
+        "volume": (int, VOLUME),
+        "data_dir": (Path | None, DATA_DIR),
+    }
+    own = [
+        p for p in inspect.signature(command).parameters.values() if p.name not in ("run", *shared)
+    ]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    added = [inspect.Parameter(n, keyword, default=d, annotation=t) for n, (t, d) in shared.items()]
 
-    run = options(prices, systems, models, volume)
-    result = bench_dataset(workload, dataset, run, data_dir)
-    write_results(result, out)
-    console.print(summary(result))
-    console.print(f"wrote {out}")
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        flags = [kwargs.pop(n) for n in ("prices", "systems", "api_models", "volume")]
+        command(**kwargs, run=options(*flags))
+
+    hints = typing.get_type_hints(command)
+    wrapper.__annotations__ = {p.name: hints[p.name] for p in own} | {
+        n: t for n, (t, _) in shared.items()
+    }
+    wrapper.__signature__ = inspect.Signature([*own, *added])  # type: ignore[attr-defined]
+    return wrapper
 
 
-@app.command(cls=listing(datasets=datasets("support")))
-def support(
-    dataset: str = DATASET,
-    out: Path = OUT,
-    prices: Path | None = PRICES,
-    systems: str | None = SYSTEMS,
-    api_models: str | None = MODELS,
-    volume: int = VOLUME,
-    data_dir: Path | None = DATA_DIR,
-) -> None:
-    """Bench support systems.  e.g. inhouse bench support --dataset banking77 --out b77.json"""
-    _bench("support", dataset, out, prices, systems, api_models, volume, data_dir)
+def _command(workload: str, example: str) -> Callable[..., None]:
+    @with_run_options
+    def bench(dataset: str = DATASET, out: Path = OUT, *, run: Any, data_dir: Path | None) -> None:
+        from inhouse.bakeoff.run import bench_dataset
+        from inhouse.eval.results import write_results
+
+        result = bench_dataset(workload, dataset, run, data_dir)
+        write_results(result, out)
+        console.print(summary(result))
+        console.print(f"wrote {out}")
+
+    bench.__doc__ = f"Bench {workload} systems.  e.g. inhouse bench {workload} {example}"
+    return bench
 
 
-@app.command(cls=listing(datasets=datasets("recommend")))
-def recommend(
-    dataset: str = DATASET,
-    out: Path = OUT,
-    prices: Path | None = PRICES,
-    systems: str | None = SYSTEMS,
-    api_models: str | None = MODELS,
-    volume: int = VOLUME,
-    data_dir: Path | None = DATA_DIR,
-) -> None:
-    """Bench recommenders.  e.g. inhouse bench recommend --dataset goodbooks-sample --out gb.json"""
-    _bench("recommend", dataset, out, prices, systems, api_models, volume, data_dir)
+for _workload, _example in (
+    ("support", "--dataset banking77 --out b77.json"),
+    ("recommend", "--dataset goodbooks-sample --out gb.json"),
+):
+    app.command(_workload, cls=listing(datasets=datasets(_workload)))(_command(_workload, _example))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
-from inhouse.cli.bench import DATA_DIR, MODELS, PRICES, SYSTEMS, VOLUME, options, summary
+from inhouse.cli.bench import DATA_DIR, PRICES, VOLUME, options, summary, with_run_options
 from inhouse.cli.names import datasets, listing, workloads
 
 console = Console()
@@ -25,6 +26,7 @@ EVENTS = typer.Option(None, "--events", help="Your events file (recommend).")
 TICKETS = typer.Option(None, "--tickets", help="Your tickets file (support).")
 
 
+@with_run_options
 def bakeoff(
     workload: str = WORKLOAD,
     out: Path = OUT_DIR,
@@ -32,11 +34,9 @@ def bakeoff(
     catalog: Path | None = CATALOG,
     events: Path | None = EVENTS,
     tickets: Path | None = TICKETS,
-    prices: Path | None = PRICES,
-    systems: str | None = SYSTEMS,
-    api_models: str | None = MODELS,
-    volume: int = VOLUME,
-    data_dir: Path | None = DATA_DIR,
+    *,
+    run: Any,
+    data_dir: Path | None,
 ) -> None:
     """Bake off in-house vs off-the-shelf vs API on your data; writes one HTML report.
 
@@ -44,7 +44,6 @@ def bakeoff(
     """
     from inhouse.bakeoff.run import run_bakeoff
 
-    run = options(prices, systems, api_models, volume)
     results, report = run_bakeoff(
         workload, out, run, dataset, data_dir, catalog=catalog, events=events, tickets=tickets
     )

@@ -11,8 +11,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from inhouse.cli.names import default_of, listing, registry_names
-
 console = Console()
 
 
@@ -71,11 +69,3 @@ def ask(
     console.print()
     for i, c in enumerate(ans.citations, start=1):
         console.print(f"[{i}] {escape(c.article_id)}  {escape(c.title)}  ({c.score:.2f})")
-
-
-def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the `support` group."""
-    systems = registry_names("inhouse.support.retrieve.registry")
-    default = default_of("inhouse.support.retrieve.registry:build_index", "system")
-    app.command("index", cls=listing(systems=systems, default=default))(index)
-    app.command("ask")(ask)

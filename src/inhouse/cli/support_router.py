@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from inhouse.cli.names import default_of, listing, registry_names
-
 console = Console()
 MAX_CHARS = 2000  # equal to inhouse.support.route.base.MAX_CHARS; a literal keeps --help fast
 
@@ -91,11 +89,3 @@ def route(
     console.print(f"confidence: {result.confidence:.4f}")
     console.print(f"out of scope: {'yes' if result.out_of_scope else 'no'}")
     console.print(f"escalate: {'yes' if result.out_of_scope else 'no'}")
-
-
-def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the `support` group."""
-    systems = registry_names("inhouse.support.route.registry")
-    default = default_of("inhouse.support.route.service:fit_router_from_tickets", "system")
-    app.command("fit-router", cls=listing(systems=systems, default=default))(fit_router)
-    app.command("route")(route)

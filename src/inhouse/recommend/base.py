@@ -7,6 +7,7 @@ load); `BaseRecommender` gives it `fit`, `score`, `recommend`, `explain`, `save`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
@@ -122,6 +123,15 @@ def contributions(
     return out
 
 
+def recency_weights(
+    history: np.ndarray, max_history: int, decay: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The newest `max_history` items of `history` and their weights `decay ** age` (newest 1)."""
+    h = history[-int(max_history) :]
+    age = np.arange(len(h) - 1, -1, -1)
+    return h, (float(decay) ** age).astype(np.float32)
+
+
 class BaseRecommender:
     """Shared behaviour of every system. Subclasses set `name`, `kind` and implement
     `_fit(data)`, `_score(histories)` (histories: non-empty int arrays), `_state()`/`_set_state()`.
@@ -177,6 +187,26 @@ class BaseRecommender:
             zip(grouped["user_id"].to_list(), grouped["item_id"].to_list(), strict=True)
         )
         self._fit(data)
+
+    def _explain_by(
+        self,
+        history: list[str],
+        item_ids: list[str],
+        weights: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+        values: Callable[[np.ndarray, np.ndarray, list[int]], np.ndarray],
+    ) -> list[list[tuple[str, float]]]:
+        """`explain_many` for a system whose score is a weighted sum over the history:
+        `weights(known history)` gives (items, weights), and `values(items, weights, columns)`
+        each item's share of each known target's score, (len(items), len(columns)). An unknown
+        target, or a history with no known item, gets no explanation."""
+        known, _ = self.items.encode(history)
+        cols = [self.items.index.get(i, -1) for i in item_ids]
+        ok = [c for c in cols if c >= 0]
+        if not len(known) or not ok:
+            return [[] for _ in item_ids]
+        h, w = weights(known)
+        found = dict(zip(ok, contributions(self.items, h, values(h, w, ok)), strict=True))
+        return [found.get(c, []) for c in cols]
 
     def history_of(self, user_id: str) -> list[str] | None:
         """A known user's history (oldest first), None for a user never seen in training."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from inhouse.recommend.base import BaseRecommender, contributions
+from inhouse.recommend.base import BaseRecommender, recency_weights
 
 
 class ItemGraph(BaseRecommender):
@@ -22,9 +22,7 @@ class ItemGraph(BaseRecommender):
 
     def _weights(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Most recent `max_history` items and their recency weights (newest = 1)."""
-        h = history[-int(self.params["max_history"]) :]
-        age = np.arange(len(h) - 1, -1, -1)
-        return h, (float(self.params["history_decay"]) ** age).astype(np.float32)
+        return recency_weights(history, self.params["max_history"], self.params["history_decay"])
 
     def _rows(self, history: np.ndarray) -> np.ndarray:
         """The dense rows M[item, :] of `history`'s items, (len(history), n_items): read
@@ -48,15 +46,11 @@ class ItemGraph(BaseRecommender):
         self, history: list[str], item_ids: list[str]
     ) -> list[list[tuple[str, float]]]:
         """Exact: contribution of each history item = its recency weight x M[item, target]."""
-        known, _ = self.items.encode(history)
-        cols = [self.items.index.get(i, -1) for i in item_ids]
-        if not len(known) or max(cols, default=-1) < 0:
-            return [[] for _ in item_ids]
-        h, w = self._weights(known)
-        ok = [c for c in cols if c >= 0]
-        values = self._rows(h)[:, ok] * w[:, None]  # M[history item, target]
-        found = dict(zip(ok, contributions(self.items, h, values), strict=True))
-        return [found.get(c, []) for c in cols]
+
+        def values(h: np.ndarray, w: np.ndarray, cols: list[int]) -> np.ndarray:
+            return self._rows(h)[:, cols] * w[:, None]  # M[history item, target]
+
+        return self._explain_by(history, item_ids, self._weights, values)
 
     def _state(self) -> dict[str, np.ndarray]:
         m = self.matrix.tocsr()

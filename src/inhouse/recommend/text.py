@@ -18,7 +18,7 @@ import polars as pl
 from inhouse.errors import InhouseError
 from inhouse.models.embedder import Embedder
 from inhouse.models.load import load_embedder
-from inhouse.recommend.base import CATALOG_COLUMNS, Interactions, contributions
+from inhouse.recommend.base import CATALOG_COLUMNS, Interactions, recency_weights
 from inhouse.recommend.vectors import VectorRecommender
 
 _EMBEDDERS: dict[str | None, Embedder] = {}
@@ -112,9 +112,7 @@ class TextRecommender(VectorRecommender):
     def _weights(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.params["mode"] == "last":
             return history[-1:], np.ones(1, np.float32)
-        h = history[-int(self.params["max_history"]) :]
-        age = np.arange(len(h) - 1, -1, -1)
-        return h, (float(self.params["history_decay"]) ** age).astype(np.float32)
+        return recency_weights(history, self.params["max_history"], self.params["history_decay"])
 
     def _query(self, histories: list[np.ndarray]) -> np.ndarray:
         out = np.zeros((len(histories), self.item_vectors.shape[1]), np.float32)
@@ -128,14 +126,13 @@ class TextRecommender(VectorRecommender):
         self, history: list[str], item_ids: list[str]
     ) -> list[list[tuple[str, float]]]:
         """Exact: each history item's weighted cosine with `item_id`, over the query norm."""
-        known, _ = self.items.encode(history)
-        cols = [self.items.index.get(i, -1) for i in item_ids]
-        if not len(known) or min(cols, default=-1) < 0:
-            return [[] for _ in item_ids]
-        h, w = self._weights(known)
-        norm = max(float(np.linalg.norm(w @ self.item_vectors[h])), 1e-12)
-        cosines = self.item_vectors[h] @ self.item_vectors[cols].T
-        return contributions(self.items, h, cosines * (w[:, None] / norm))
+
+        def values(h: np.ndarray, w: np.ndarray, cols: list[int]) -> np.ndarray:
+            norm = max(float(np.linalg.norm(w @ self.item_vectors[h])), 1e-12)
+            cosines = self.item_vectors[h] @ self.item_vectors[cols].T
+            return cosines * (w[:, None] / norm)
+
+        return self._explain_by(history, item_ids, self._weights, values)
 
 
 def append_items(
