@@ -159,3 +159,44 @@ def test_index_and_suggester_refuse_another_embedder(tmp_path: Path) -> None:
     assert answers.load(tmp_path / "sugg").suggest(["my card"])[0][0].intent == "card"
     with pytest.raises(ModelError, match="the suggester at .* given is fake"):
         answers.load(tmp_path / "sugg", Fake(dim=384))
+
+
+def test_text_recommender_records_its_embedder_and_refuses_another(tmp_path: Path) -> None:
+    from inhouse.recommend.registry import make as make_recommender
+
+    catalog = pl.DataFrame(
+        {"item_id": [f"i{n}" for n in range(6)], "title": [f"book {n}" for n in range(6)]}
+    )
+    events = pl.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u2", "u2"],
+            "item_id": ["i0", "i1", "i2", "i3"],
+            "timestamp": [1, 2, 1, 2],
+        }
+    )
+    model = make_recommender("offshelf-text")
+    model.fit(events, catalog)
+    folder = model.save(tmp_path / "rec")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["base_model"] == fingerprint(shared_embedder()).model_dump()
+    loaded = load_recommender(tmp_path / "rec").base_model
+    assert loaded is not None and loaded.model_dump() == manifest["base_model"]
+    # the same folder, as if built with other weights: embedding a new item is refused
+    manifest["base_model"]["sha256"] = "0" * 64
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    other = load_recommender(tmp_path / "rec")
+    new_item = pl.DataFrame({"item_id": ["i9"], "title": ["a new book"]})
+    with pytest.raises(ModelError, match="offshelf-text recommender was made with embedder .*"):
+        other.add_items(new_item)
+
+
+def test_recommender_without_text_records_no_embedder(tmp_path: Path) -> None:
+    from inhouse.recommend.registry import make as make_recommender
+
+    model = make_recommender("cooc")
+    model.fit(
+        pl.DataFrame({"user_id": ["u", "u"], "item_id": ["a", "b"], "timestamp": [1, 2]}),
+        pl.DataFrame({"item_id": ["a", "b"], "title": ["A", "B"]}),
+    )
+    folder = model.save(tmp_path / "rec")
+    assert json.loads((folder / MANIFEST).read_text())["base_model"] is None

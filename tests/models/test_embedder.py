@@ -163,3 +163,23 @@ def test_other_pooling_is_embedded_by_encode(tmp_path: Path, default) -> None:
     want = cls.model.encode(texts, normalize_embeddings=True)
     assert cls.embed(texts).tobytes() == np.ascontiguousarray(want, dtype=np.float32).tobytes()
     assert np.abs(cls.embed(texts) - default.embed(texts)).max() > 0.05
+
+
+def test_memo_embedder_embeds_each_text_once_and_forgets_the_oldest() -> None:
+    class Counting:
+        name, dim = "counting", 2
+        calls: list[list[str]] = []
+
+        def embed(self, texts, batch_size=64):
+            self.calls.append(list(texts))
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    inner = Counting()
+    memo = MemoEmbedder(inner, max_texts=2)
+    assert memo.embed(["a", "bb", "a"]).tolist() == [[1, 1], [2, 1], [1, 1]]
+    assert memo.embed(["a"]).tolist() == [[1, 1]] and inner.calls == [["a", "bb"]]
+    memo.embed(["ccc"])  # "bb" is the least recently used: forgotten
+    assert len(memo) == 2
+    memo.embed(["a", "bb"])
+    assert inner.calls[-1] == ["bb"]
+    assert memo.embed([]).shape == (0, 2)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -207,16 +208,28 @@ def _state_sha256(model: Any) -> str:
 
 
 class MemoEmbedder:
-    """Remembers every text it embedded, so systems of one bake-off embed each text once."""
+    """Remembers the last `max_texts` texts it embedded (the least recently used are forgotten
+    first): systems of one bake-off embed each text once, and a server's memory stays bounded."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, max_texts: int = 200_000) -> None:
         self.inner, self.name, self.dim = embedder, embedder.name, embedder.dim
-        self._seen: dict[str, np.ndarray] = {}
+        self.max_texts = max_texts
+        self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
-        if new:
-            self._seen.update(zip(new, self.inner.embed(new, batch_size), strict=True))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._seen[t] for t in texts])
+        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        fresh = dict(zip(new, self.inner.embed(new, batch_size), strict=True)) if new else {}
+        out = np.stack([fresh[t] if t in fresh else self._seen[t] for t in texts])
+        for t in dict.fromkeys(texts):
+            if t in self._seen:
+                self._seen.move_to_end(t)
+        self._seen.update(fresh)
+        while len(self._seen) > self.max_texts:
+            self._seen.popitem(last=False)
+        return out
+
+    def __len__(self) -> int:
+        """How many texts it remembers now."""
+        return len(self._seen)

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from inhouse import artifacts
-from inhouse.artifacts import Manifest
+from inhouse.artifacts import Manifest, ModelRecord
 from inhouse.errors import InhouseError
 from inhouse.recommend.interactions import CATALOG_COLUMNS, Interactions, ItemIndex, prepare
 
@@ -152,6 +152,9 @@ class BaseRecommender:
         self.metrics: dict[str, float | None] = {}  # validation metrics, stored in the manifest
         self.catalog = pl.DataFrame({c: [] for c in CATALOG_COLUMNS})
         self.histories: dict[str, list[str]] = {}  # user -> last KEEP_HISTORY items, for serving
+        # the embedder it was built with (set by `_fit` of systems that embed text), saved in the
+        # manifest; a loaded model that embeds new text refuses any other (`check_embedder`)
+        self.base_model: ModelRecord | None = None
 
     # ---- to implement
     def _fit(self, data: Interactions) -> None:
@@ -336,6 +339,7 @@ class BaseRecommender:
             workload=WORKLOAD,
             system=self.name,
             kind=self.kind,
+            base_model=self.base_model,
             parameters=self.params,
             metrics=self.metrics,
             state={
@@ -379,6 +383,7 @@ class BaseRecommender:
         model.histories = json.loads((folder / "histories.json").read_text())
         model.data_sha256 = manifest.state["data_sha256"]
         model.metrics = dict(manifest.metrics)
+        model.base_model = manifest.base_model
         model.fit_report = dict(manifest.state["fit_report"])
         with np.load(folder / "arrays.npz", allow_pickle=False) as z:
             model.popularity = z["popularity"]

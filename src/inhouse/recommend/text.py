@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from inhouse.errors import InhouseError
-from inhouse.models.embedder import Embedder
+from inhouse.models.embedder import Embedder, check_embedder, fingerprint
 from inhouse.models.load import load_embedder
 from inhouse.recommend.base import CATALOG_COLUMNS, Interactions, recency_weights
 from inhouse.recommend.vectors import VectorRecommender
@@ -86,11 +86,18 @@ class TextRecommender(VectorRecommender):
 
     # ---- embedding
     def embedder(self) -> Embedder:
-        """The embedder (loaded once per process): a folder path, or None for the default."""
+        """The embedder (loaded once per process): a folder path, or None for the default.
+
+        A loaded model refuses one other than it was built with (`base_model`)."""
         key = self.params.get("embedder")
         if key not in _EMBEDDERS:
             _EMBEDDERS[key] = load_embedder(Path(key) if key else None)
-        return _EMBEDDERS[key]
+        emb = _EMBEDDERS[key]
+        if self.base_model is None:
+            self.base_model = fingerprint(emb)
+        else:
+            check_embedder(self.base_model, emb, f"the {self.name} recommender")
+        return emb
 
     def embed_items(self, catalog: pl.DataFrame) -> np.ndarray:
         """Vectors of the catalog rows' texts (cached per process by text content)."""

@@ -7,7 +7,6 @@ cosine of its query text (its newest `query_items` items) against every item, se
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,13 +14,19 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from inhouse.models.embedder import SentenceTransformerEmbedder, default_embedder_path
+from inhouse.models.embedder import (
+    MemoEmbedder,
+    SentenceTransformerEmbedder,
+    default_embedder_path,
+    fingerprint,
+)
 from inhouse.recommend.base import Interactions
 from inhouse.recommend.text import append_items, item_texts
 from inhouse.recommend.vectors import VectorRecommender
 from inhouse.tune.contrastive import contrastive_tune
 
 ENCODER_DIR = "encoder"
+QUERY_CACHE = 10_000  # multi-item query texts remembered (least recently used forgotten first)
 
 
 def training_pairs(
@@ -76,7 +81,7 @@ class TextTuned(VectorRecommender):
         self.encoder: SentenceTransformerEmbedder | None = None
         self.texts: list[str] = []
         self.train_log: list[dict[str, float]] = []
-        self._queries: dict[str, np.ndarray] = {}
+        self._queries: MemoEmbedder | None = None  # the tuned encoder, its queries remembered
 
     def _load_encoder(self, path: Path | None) -> SentenceTransformerEmbedder:
         p = self.params
@@ -97,6 +102,7 @@ class TextTuned(VectorRecommender):
         torch.manual_seed(int(p["seed"]))
         self.texts = item_texts(data.catalog)
         self.encoder = self._load_encoder(None)
+        self.base_model = fingerprint(self.encoder)  # before tuning: the weights it started from
         pairs = training_pairs(
             data.sequences(), int(p["query_items"]), int(p["n_pairs"]), int(p["seed"])
         )
@@ -109,7 +115,7 @@ class TextTuned(VectorRecommender):
             lr=float(p["lr"]),
             description="tuning text encoder",
         )
-        self._queries = {}
+        self._queries = MemoEmbedder(self.encoder, max_texts=QUERY_CACHE)
         self.set_item_vectors(self.encoder.embed(self.texts))
 
     def add_items(self, catalog_rows: pl.DataFrame) -> list[str]:
@@ -128,17 +134,8 @@ class TextTuned(VectorRecommender):
     def _query(self, histories: list[np.ndarray]) -> np.ndarray:
         if int(self.params["query_items"]) == 1:  # the query is the newest item's own text
             return self.item_vectors[[int(h[-1]) for h in histories]]
-        texts = [self.query_text(h) for h in histories]
-        missing = list(dict.fromkeys(t for t in texts if self._key(t) not in self._queries))
-        if missing:
-            assert self.encoder is not None, "text-tuned: encoder not loaded; fit or load first"
-            for t, v in zip(missing, self.encoder.embed(missing), strict=True):
-                self._queries[self._key(t)] = v
-        return np.stack([self._queries[self._key(t)] for t in texts])
-
-    @staticmethod
-    def _key(text: str) -> str:
-        return hashlib.sha1(text.encode()).hexdigest()
+        assert self._queries is not None, "text-tuned: encoder not loaded; fit or load first"
+        return self._queries.embed([self.query_text(h) for h in histories])
 
     def _save_extra(self, folder: Path) -> None:
         assert self.encoder is not None, "text-tuned: nothing to save; fit first"
@@ -150,4 +147,4 @@ class TextTuned(VectorRecommender):
         self.texts = (folder / "texts.txt").read_text().split("\n")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.encoder = self._load_encoder(folder / ENCODER_DIR)
-        self._queries = {}
+        self._queries = MemoEmbedder(self.encoder, max_texts=QUERY_CACHE)

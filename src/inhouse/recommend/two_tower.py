@@ -165,7 +165,9 @@ class TwoTower(NetRecommender):
     def _fit(self, data: Interactions) -> None:
         p = self.params
         self._setup_torch()
-        text = TextRecommender(embedder=p["embedder"]).embed_items(data.catalog)
+        reader = TextRecommender(embedder=p["embedder"])
+        text = reader.embed_items(data.catalog)
+        self.base_model = reader.base_model  # the item texts' embedder
         self.net = self._build(text)
         xs, ys = prefixes(data.sequences(), int(p["max_len"]), len(data.items))
         x, y = torch.from_numpy(xs), torch.from_numpy(ys)
