@@ -120,9 +120,14 @@ class RouterContract:
         assert conf.dtype == np.float32
         assert np.all((conf >= 0) & (conf <= 1))
 
-    def test_save_load_same_predictions(self, router, embedder, tmp_path: Path, monkeypatch):
-        if "serve_precision" in getattr(router, "config", {}):  # int8: test_router_serve
+    @staticmethod
+    def float32(router, monkeypatch) -> None:
+        """Save in float32 (int8 is tested in tests/models/test_encoder.py, and slow to make)."""
+        if "serve_precision" in getattr(router, "config", {}):
             monkeypatch.setitem(router.config, "serve_precision", "float32")
+
+    def test_save_load_same_predictions(self, router, embedder, tmp_path: Path, monkeypatch):
+        self.float32(router, monkeypatch)
         router.save(tmp_path / "r")
         again = load_router(tmp_path / "r", embedder if self.system != "finetuned" else None)
         texts = [q for q, _ in QUERIES] + OOS_VAL
@@ -132,7 +137,8 @@ class RouterContract:
         np.testing.assert_allclose(ca, cb, rtol=1e-5, atol=1e-6)
         assert again.threshold == router.threshold
 
-    def test_other_embedder_is_refused(self, router, tmp_path: Path):
+    def test_other_embedder_is_refused(self, router, tmp_path: Path, monkeypatch):
+        self.float32(router, monkeypatch)
         router.save(tmp_path / "r")
         with pytest.raises(ModelError) as e:
             load_router(tmp_path / "r", HashEmbedder())
