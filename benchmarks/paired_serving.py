@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve()
-CASES = ("route-logistic", "route-finetuned", "retrieve-hybrid", "recommend-ease")
+CASES = (
+    "route-logistic",
+    "route-finetuned",
+    "retrieve-hybrid",
+    "recommend-ease",
+    "recommend-blend",
+)
 REQUESTS = 500
 WARMUP = 20
 
@@ -64,10 +70,10 @@ def _fit(case: str, folder: Path) -> None:
         retriever = make_retriever("hybrid")
         retriever.index(load("bank-help-center").articles)
         retriever.save(folder)
-    elif case == "recommend-ease":
+    elif case in ("recommend-ease", "recommend-blend"):
         make = _first("inhouse.recommend.registry:make")
         data = load("amazon-scientific")
-        model = make("ease")
+        model = make(case.removeprefix("recommend-"))  # the blend: its default systems
         model.fit(data.train_events, data.catalog)
         model.save(folder)
     else:
