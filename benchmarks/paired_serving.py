@@ -9,7 +9,9 @@ message routed, one question searched, one user's top 10 with explanations, on a
     OMP_NUM_THREADS=1 python benchmarks/paired_serving.py --old /tmp/old \
         --out benchmarks/results/paired-serving.json
 
-Reads datasets from INHOUSE_DATA_DIR. The ratio `new_p95 / old_p95` is what the reshape issue
+With `--artifacts DIR` the fitted artifacts are kept in DIR/old|new/CASE and reused by a later
+run (more rounds on a quieter machine without fitting again). Reads datasets from
+INHOUSE_DATA_DIR. The ratio `new_p95 / old_p95` is what the reshape issue
 bounds (at most 1.10).
 """
 
@@ -163,6 +165,11 @@ def main() -> None:
     parser.add_argument("--new", type=Path, default=HERE.parent.parent)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        help="keep the fitted artifacts here (SIDE/CASE) and reuse those already there",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.command == "child":
@@ -172,17 +179,21 @@ def main() -> None:
     sides = {"old": args.old / "src", "new": args.new / "src"}
     cases = args.cases.split(",")
     rows = []
-    with tempfile.TemporaryDirectory(prefix="inhouse-paired-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="inhouse-paired-") as scratch:
+        tmp = args.artifacts or Path(scratch)
         for case in cases:
             for side, src in sides.items():
+                if (tmp / side / case).exists():
+                    print(f"{case}: reusing the {side} artifact in {tmp / side / case}", flush=True)
+                    continue
                 t0 = time.perf_counter()
-                _run(src, "fit", case, Path(tmp) / side / case)
+                _run(src, "fit", case, tmp / side / case)
                 print(f"{case}: fitted {side} in {time.perf_counter() - t0:.0f} s", flush=True)
             runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
             for r in range(args.rounds):
                 order = ["old", "new"] if r % 2 == 0 else ["new", "old"]
                 for side in order:
-                    got = _run(sides[side], "measure", case, Path(tmp) / side / case)
+                    got = _run(sides[side], "measure", case, tmp / side / case)
                     assert got is not None
                     runs[side].append(got)
             med = {
