@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from inhouse.bakeoff.headline import headline, published_sentence, savings, savings_sentence
+from inhouse.bakeoff.headline import (
+    headline,
+    published_sentence,
+    savings,
+    savings_sentence,
+    winner,
+)
 
 
 def test_better_and_cheaper(make_result) -> None:
@@ -13,13 +19,33 @@ def test_better_and_cheaper(make_result) -> None:
     assert "99.95 % cheaper than the cheapest API approach priced (GPT-5-nano" in text
 
 
-def test_worse_and_dearer_is_said_plainly(make_result) -> None:
-    r = make_result(0.72, 0.10)
-    text = headline(r)
-    assert "10.0 % less accurate than the best off-the-shelf system" in text
-    assert "costs 2.0× the cheapest API approach priced" in text
+def test_dearer_is_said_plainly(make_result) -> None:
+    r = make_result(0.93, 0.10)
+    assert "costs 2.0× the cheapest API approach priced" in headline(r)
     assert "does NOT meet" in (savings_sentence(r) or "")
     assert savings(r) == -1.0
+
+
+def test_a_baseline_that_wins_is_named_the_winner(make_result) -> None:
+    text = headline(make_result(0.72, 0.10))
+    assert text.startswith("On banking77, a baseline tf-idf + logreg wins")
+    # the winner against the best row of every other kind, in-house included
+    assert "18.1 % more accurate than the best in-house system (knn router (tuned), 0.720" in text
+    assert "6.2 % more accurate than the best off-the-shelf system (zero-shot embedder" in text
+
+
+def test_the_winner_is_chosen_on_validation_not_test(make_result) -> None:
+    r = make_result(0.93, 2.7e-5)  # in-house is best on test ...
+    for s in r.systems:  # ... but the baseline was best on validation
+        valid = {"knn router (tuned)": 0.80, "tf-idf + logreg": 0.90, "zero-shot embedder": 0.70}
+        if s.name in valid:
+            s.valid_metrics = {"accuracy": valid[s.name]}
+    assert winner(r) == (next(s for s in r.systems if s.name == "tf-idf + logreg"), True)
+    text = headline(r)
+    assert (
+        "a baseline tf-idf + logreg wins on validation and reaches accuracy 0.850 on test" in text
+    )
+    assert "8.6 % less accurate than the best in-house system (knn router (tuned), 0.930" in text
 
 
 def test_savings_claim_and_published_comparison(make_result) -> None:

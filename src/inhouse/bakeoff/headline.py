@@ -33,14 +33,42 @@ def cheapest_api(result: BenchResult) -> SystemResult | None:
     return min(api_rows(result, False), key=lambda s: s.cost_usd_per_1k or 0.0, default=None)
 
 
+VALIDATION_FIELDS = ("valid_metrics", "dev_metrics")  # where a row keeps its validation figures
+KIND_ORDER = ("in-house", "off-the-shelf", "baseline")
+
+
+def validation_score(row: SystemResult, metric: str) -> float | None:
+    """The row's `metric` on validation (or dev) data, None where it reported none."""
+    for field in VALIDATION_FIELDS:
+        value = ((row.model_extra or {}).get(field) or {}).get(metric)
+        if value is not None:
+            return float(value)
+    return None
+
+
+def _best(rows: list[SystemResult], metric: str) -> tuple[SystemResult | None, bool]:
+    """The row best on validation, and True; where no row has a validation figure, the row best
+    on test, and False (choosing on test flatters the winner: the headline says so)."""
+    scored = [r for r in rows if validation_score(r, metric) is not None]
+    if scored:
+        return max(scored, key=lambda r: validation_score(r, metric) or 0.0), True
+    tested = [r for r in rows if _metric(r, metric) is not None]
+    return max(tested, key=lambda r: _metric(r, metric) or 0.0, default=None), False
+
+
+def winner(result: BenchResult) -> tuple[SystemResult | None, bool]:
+    """The measured system (any kind, baselines included) chosen on validation; see `_best`."""
+    return _best([s for s in result.systems if s.kind != "api-estimate"], result.primary_metric)
+
+
+def best_of(result: BenchResult, kind: str) -> SystemResult | None:
+    """The row of `kind` chosen on validation (on test where none has validation figures)."""
+    return _best([s for s in result.systems if s.kind == kind], result.primary_metric)[0]
+
+
 def best_inhouse(result: BenchResult) -> SystemResult | None:
-    """The in-house row with the highest primary metric."""
-    return result.best("in-house")
-
-
-def best_reference(result: BenchResult) -> SystemResult | None:
-    """The best off-the-shelf row; a baseline where no off-the-shelf model ran."""
-    return result.best("off-the-shelf") or result.best("baseline")
+    """The in-house row chosen on validation."""
+    return best_of(result, "in-house")
 
 
 def savings(result: BenchResult) -> float | None:
@@ -51,41 +79,63 @@ def savings(result: BenchResult) -> float | None:
     return 1.0 - inh.cost_usd_per_1k / api.cost_usd_per_1k
 
 
+def _against(a: float, other: SystemResult, pm: str) -> str | None:
+    """How `a` compares with `other`'s test figure, in words."""
+    b = _metric(other, pm)
+    if b is None:
+        return None
+    label = f"the best {other.kind} system ({other.name}, {b:.3f}"
+    if abs(a - b) < 5e-4:
+        return f"level with {label})"
+    if not b:
+        return f"{(a - b) * 100:+.1f} points against {label})"
+    word = "more" if a > b else "less"
+    rel, pts = abs(a - b) / b * 100, (a - b) * 100
+    return f"{rel:.1f} % {word} accurate than {label}; {pts:+.1f} points)"
+
+
+def _percent(fraction: float) -> str:
+    """99.95, or 99.998 where two decimals would round up to 100.00."""
+    value = fraction * 100
+    return f"{value:.2f}" if value < 99.995 else f"{value:.3f}"
+
+
+def _cost(row: SystemResult, api: SystemResult | None) -> str:
+    c = row.cost_usd_per_1k
+    if c is None:
+        return ""
+    if api is None or not api.cost_usd_per_1k:
+        return f", at {_usd(c)} per 1,000 requests (no API approach was priced)"
+    d = api.cost_usd_per_1k
+    if c <= d:
+        return (
+            f", at {_usd(c)} per 1,000 requests, {_percent(1 - c / d)} % cheaper than the "
+            f"cheapest API approach priced ({api.name}, {_usd(d)})"
+        )
+    return (
+        f", but at {_usd(c)} per 1,000 requests it costs {c / d:.1f}× the cheapest API "
+        f"approach priced ({api.name}, {_usd(d)})"
+    )
+
+
 def headline(result: BenchResult) -> str:
-    """One sentence: in-house vs off-the-shelf accuracy, and vs the cheapest API on cost."""
+    """One sentence: the system chosen on validation, its test figure against the best row of
+    every other kind (baselines included), and its cost against the cheapest API priced. When
+    a baseline or an off-the-shelf model wins, it says so, and where in-house stands."""
     pm = result.primary_metric
-    inh, ref, api = best_inhouse(result), best_reference(result), cheapest_api(result)
-    if inh is None:
-        return f"On {result.dataset}, no in-house system was measured, so there is no comparison."
-    a = _metric(inh, pm) or 0.0
-    parts = [f"On {result.dataset}, in-house {inh.name} reaches {pm} {a:.3f}"]
-    if ref is not None and (b := _metric(ref, pm)):
-        rel = (a - b) / b * 100
-        pts = (a - b) * 100
-        word = "more" if a > b else "less"
-        label = "off-the-shelf" if ref.kind == "off-the-shelf" else "baseline"
-        if abs(a - b) < 5e-4:
-            parts.append(f", level with the best {label} system ({ref.name}, {b:.3f})")
-        else:
-            parts.append(
-                f": {abs(rel):.1f} % {word} accurate than the best {label} system "
-                f"({ref.name}, {b:.3f}; {pts:+.1f} points)"
-            )
-    c = inh.cost_usd_per_1k
-    if c is not None and api is not None and api.cost_usd_per_1k:
-        d = api.cost_usd_per_1k
-        if c <= d:
-            parts.append(
-                f", at {_usd(c)} per 1,000 requests, {(1 - c / d) * 100:.2f} % cheaper than the "
-                f"cheapest API approach priced ({api.name}, {_usd(d)})"
-            )
-        else:
-            parts.append(
-                f", but at {_usd(c)} per 1,000 requests it costs {c / d:.1f}× the cheapest API "
-                f"approach priced ({api.name}, {_usd(d)})"
-            )
-    elif c is not None:
-        parts.append(f", at {_usd(c)} per 1,000 requests (no API approach was priced)")
+    top, on_validation = winner(result)
+    if top is None:
+        return f"On {result.dataset}, no system was measured, so there is no comparison."
+    a = _metric(top, pm) or 0.0
+    how = "on validation" if on_validation else "on test (no system reported validation figures)"
+    lead = "in-house" if top.kind == "in-house" else f"a{'n' * (top.kind[0] in 'aeio')} {top.kind}"
+    opening = f"On {result.dataset}, {lead} {top.name} wins {how}"
+    parts = [f"{opening} and reaches {pm} {a:.3f} on test"]
+    others = [best_of(result, kind) for kind in KIND_ORDER if kind != top.kind]
+    compared = [t for o in others if o is not None and (t := _against(a, o, pm))]
+    if compared:
+        parts.append(": " + "; ".join(compared))
+    parts.append(_cost(top, cheapest_api(result)))
     return "".join(parts) + "."
 
 

@@ -88,6 +88,12 @@ def bench_system(
     metrics = _metrics(predicted, gold, data.oos_label)
     # the router as fitted, before saving: features from torch (the serving graph's reference)
     fitted_metrics = _metrics(router.predict(test_texts)[0], gold, data.oos_label)
+    # validation figures (for choosing a winner) only where valid was held out of the fit
+    valid_metrics = (
+        _metrics(loaded.predict(valid_texts)[0], data.valid["intent"].to_list(), data.oos_label)
+        if calibrate
+        else None
+    )
     timing = measure_latency(loaded, test_texts, latency_messages)
     return timing.row(  # the extra fields document the run
         system,
@@ -97,6 +103,7 @@ def bench_system(
         fit_cpu_seconds=round(fit_cpu, 2),
         serving=getattr(getattr(loaded, "serving", None), "backend", "torch"),
         fitted_torch_metrics=fitted_metrics,
+        valid_metrics=valid_metrics,
         threshold=round(loaded.threshold, 6),
         calibration=calibration,
         config=dict(config or {}),
