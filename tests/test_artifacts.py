@@ -200,3 +200,40 @@ def test_recommender_without_text_records_no_embedder(tmp_path: Path) -> None:
     )
     folder = model.save(tmp_path / "rec")
     assert json.loads((folder / MANIFEST).read_text())["base_model"] is None
+
+
+def _versions(root: Path, n: int) -> None:
+    for i in range(n):
+        manifest = Manifest(workload="recommend", system=f"s{i + 1}", kind="baseline")
+        artifacts.save(root, manifest, lambda f, i=i: (f / "w.bin").write_bytes(b"w" * (i + 1)))
+
+
+def test_versions_list_created_system_size_and_current(tmp_path: Path) -> None:
+    _versions(tmp_path / "a", 3)
+    found = artifacts.versions(tmp_path / "a")
+    assert [(v.name, v.system, v.current) for v in found] == [
+        ("v0001", "s1", False),
+        ("v0002", "s2", False),
+        ("v0003", "s3", True),
+    ]
+    manifest_size = len((tmp_path / "a" / "v0001" / MANIFEST).read_bytes())
+    assert found[0].size_bytes == manifest_size + 1 and found[0].created
+    with pytest.raises(InhouseError, match="not an artifact folder"):
+        artifacts.versions(tmp_path)
+
+
+def test_rollback_switches_current_and_prune_never_deletes_it(tmp_path: Path) -> None:
+    root = tmp_path / "a"
+    _versions(root, 4)
+    assert artifacts.rollback(root) == ("v0004", "v0003")
+    assert artifacts.rollback(root, to="v0001") == ("v0003", "v0001")
+    _, manifest = artifacts.read(root, "recommend")
+    assert manifest.system == "s1"  # the live version is now the first
+    assert artifacts.prune(root, keep=1) == ["v0002", "v0003"]  # v0004 newest, v0001 current
+    assert sorted(p.name for p in root.iterdir()) == ["current", "v0001", "v0004"]
+    with pytest.raises(InhouseError, match="none to roll back to"):
+        artifacts.rollback(root)
+    with pytest.raises(InhouseError, match="no version 'v0009'; choose one of v0001, v0004"):
+        artifacts.rollback(root, to="v0009")
+    with pytest.raises(InhouseError, match="keep at least 1"):
+        artifacts.prune(root, keep=0)

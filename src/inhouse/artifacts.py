@@ -12,6 +12,9 @@ own files (weights, indexes, features.onnx).
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -157,6 +160,99 @@ def read(path: Path, workload: str) -> tuple[Path, Manifest]:
             f"one; give a folder made by `{REBUILD[workload]}`"
         )
     return folder, manifest
+
+
+@dataclass(frozen=True)
+class Version:
+    """One saved version of an artifact folder, as `inhouse artifacts list` shows it."""
+
+    name: str
+    """Its folder name, `vNNNN`."""
+    created: str | None
+    """When it was written (its manifest's `created`), None when the manifest is unreadable."""
+    workload: str | None
+    system: str | None
+    size_bytes: int
+    """Bytes of every file in it."""
+    current: bool
+    """It is the live version (`root/current` names it)."""
+
+
+def _root(root: Path) -> Path:
+    root = Path(root)
+    if files.current_version(root) is None:
+        raise InhouseError(
+            f"{root}: not an artifact folder (no {files.CURRENT} pointer to a version); give a "
+            "folder written by fit, fit-router or index"
+        )
+    return root
+
+
+def versions(root: Path) -> list[Version]:
+    """Every version folder under `root`, oldest first."""
+    root = _root(root)
+    live = files.current_version(root)
+    out = []
+    for n in files.version_numbers(root):
+        folder = root / f"v{n:04d}"
+        try:
+            meta = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            meta = {}
+        meta = meta if isinstance(meta, dict) else {}
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        out.append(
+            Version(
+                folder.name,
+                meta.get("created"),
+                meta.get("workload"),
+                meta.get("system"),
+                size,
+                live is not None and folder.name == live.name,
+            )
+        )
+    return out
+
+
+def prune(root: Path, keep: int) -> list[str]:
+    """Delete all but the newest `keep` versions, never the current one; returns the names
+    deleted. Each is renamed to a temporary first, so a crash never leaves half a version."""
+    if keep < 1:
+        raise InhouseError(f"--keep {keep}: keep at least 1 version")
+    found = versions(root)
+    kept = {v.name for v in found[-keep:]} | {v.name for v in found if v.current}
+    gone = []
+    for v in found:
+        if v.name in kept:
+            continue
+        doomed = Path(
+            tempfile.mkdtemp(dir=root, prefix=files.temporary_prefix(v.name), suffix=".tmp")
+        )
+        os.replace(Path(root) / v.name, doomed / v.name)
+        shutil.rmtree(doomed)
+        gone.append(v.name)
+    return gone
+
+
+def rollback(root: Path, to: str | None = None) -> tuple[str, str]:
+    """Make `to` (default: the version before the current one) the live version, by replacing
+    `root/current` atomically; returns (was, now)."""
+    found = versions(root)
+    (live,) = [v.name for v in found if v.current]
+    names = [v.name for v in found]
+    if to is None:
+        older = names[: names.index(live)]
+        if not older:
+            raise InhouseError(
+                f"{root}: {live} is the oldest version; there is none to roll back to"
+            )
+        to = older[-1]
+    elif to not in names:
+        raise InhouseError(f"{root}: no version {to!r}; choose one of {', '.join(names)}")
+    if not (Path(root) / to / MANIFEST).is_file():
+        raise InhouseError(f"{Path(root) / to}: has no {MANIFEST}; it cannot be served")
+    files.atomic_write_text(Path(root) / files.CURRENT, to + "\n")
+    return live, to
 
 
 T = TypeVar("T")

@@ -1,12 +1,15 @@
 """Atomic file writes: write to a temporary file beside the target, then rename.
 
 A crash at any point leaves either the old file or the new one, never half of one. Versioned
-folders (`write_version`) do the same for a whole folder of files.
+folders (`write_version`) do the same for a whole folder of files. Temporaries are named
+`.NAME.PID.RANDOM.tmp`; the next save into the folder removes those whose process is gone (a
+`kill -9` mid-save). What is written gets the user's umask, like any file the user creates.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -18,12 +21,77 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 
+ORPHAN_AGE_S = 3600  # a temporary without a process id is an orphan once this old
+_TEMPORARY = re.compile(r"^\..+\.tmp$")
+_PID = re.compile(r"\.(\d+)\.[^.]+\.tmp$")
+
+
+def umask() -> int:
+    """The process's umask (read from /proc where it can be, else set and restored)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def temporary_prefix(name: str) -> str:
+    """`.NAME.PID.`: how a temporary for `name` begins (`remove_orphans` reads the PID)."""
+    return f".{name}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def remove_orphans(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporaries (`.NAME.PID.RANDOM.tmp`, files or folders) in `folder` that a
+    killed save left: their process is gone, or, without a process id, they are older than
+    `ORPHAN_AGE_S`. Another live process's temporaries are left alone. `name`: only those of
+    that file (in a folder that is not ours alone). Returns what went."""
+    removed = []
+    for entry in Path(folder).iterdir() if Path(folder).is_dir() else []:
+        if not _TEMPORARY.match(entry.name):
+            continue
+        if name is not None and not entry.name.startswith(f".{name}."):
+            continue
+        found = _PID.search(entry.name)
+        try:
+            if found is not None and _alive(int(found.group(1))):
+                continue
+            if found is None and time.time() - entry.lstat().st_mtime < ORPHAN_AGE_S:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except FileNotFoundError:
+            continue  # removed meanwhile
+        removed.append(entry)
+    return removed
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, creating parent folders."""
+    """Write `data` to `path` atomically, creating parent folders; the temporaries of earlier
+    writes of `path` that were killed are removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_orphans(path.parent, path.name)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~umask())  # mkstemp makes 0600
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -54,18 +122,26 @@ def current_version(root: Path) -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def version_numbers(root: Path) -> list[int]:
+    """The numbers of the version folders `root/vNNNN`, ascending."""
+    found = [p.name[1:] for p in Path(root).glob("v[0-9][0-9][0-9][0-9]*") if p.is_dir()]
+    return sorted(int(n) for n in found if n.isdigit())
+
+
 def write_version(root: Path, write: Callable[[Path], None]) -> Path:
     """Build a new version folder `root/vNNNN` with `write(folder)`, then make it current.
 
     The folder is built under a temporary name and renamed when complete, and `root/current` is
-    replaced atomically last, so a crash at any point leaves the previous version live.
+    replaced atomically last, so a crash at any point leaves the previous version live. The
+    temporaries of earlier saves that were killed are removed first (`remove_orphans`).
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.name[1:]) for p in root.glob("v[0-9][0-9][0-9][0-9]*") if p.name[1:].isdigit()]
-    name = f"v{max(numbers, default=0) + 1:04d}"
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
+    remove_orphans(root)
+    name = f"v{max(version_numbers(root), default=0) + 1:04d}"
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=temporary_prefix(name), suffix=".tmp"))
     try:
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700
         write(tmp)
         if os.environ.get(SAVE_SLEEP_ENV):
             time.sleep(float(os.environ[SAVE_SLEEP_ENV]))

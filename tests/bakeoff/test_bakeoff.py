@@ -16,6 +16,7 @@ from inhouse.datasets.types import IntentData
 from inhouse.errors import ConfigError
 from inhouse.eval.latency import CPU_STATISTIC
 from inhouse.eval.results import read_results
+from tests.bakeoff.conftest import INTENTS, WORDS
 
 
 def test_bakeoff_on_company_tickets(tmp_path: Path, intent_data: IntentData, embedder) -> None:
@@ -71,3 +72,61 @@ def test_bakeoff_on_resolved_tickets(intent_data: IntentData, embedder) -> None:
     assert (api.model_extra or {})["tokens"]["output_mean"] == 4.0  # "Answer for <intent>"
     measured = [s for s in result.systems if s.kind != "api-estimate"]
     assert measured and all(s.cost_usd_per_1k is not None for s in measured)
+
+
+def test_bakeoff_on_company_tickets_and_articles(
+    tmp_path: Path, intent_data: IntentData, embedder
+) -> None:
+    """`inhouse bakeoff support --tickets T --articles A`: routing and article search, one
+    report; --systems picks from both parts."""
+    from inhouse.bakeoff.run import run_bakeoff
+
+    tickets = pl.concat([intent_data.train, intent_data.test]).with_columns(
+        ("kb-" + pl.col("intent")).alias("article_id")
+    )
+    tickets.write_csv(tmp_path / "tickets.csv")
+    pl.DataFrame(
+        {
+            "article_id": [f"kb-{i}" for i in INTENTS],
+            "title": INTENTS,
+            "body": [WORDS[i] for i in INTENTS],
+        }
+    ).write_ndjson(tmp_path / "articles.jsonl")
+    run = Bakeoff(prices=load_prices(), systems=["logistic", "bm25"], api_models=["gpt-5-nano"])
+    results, report = run_bakeoff(
+        "support",
+        tmp_path / "out",
+        run,
+        tickets=tmp_path / "tickets.csv",
+        articles=tmp_path / "articles.jsonl",
+        embedder=embedder,
+    )
+    assert [r.workload for r in results] == ["support-routing", "support-retrieval"]
+    measured = [[s.name for s in r.systems if s.kind != "api-estimate"] for r in results]
+    assert measured == [["logistic"], ["bm25"]]
+    (bm25,) = [s for s in results[1].systems if s.name == "bm25"]
+    assert bm25.metrics["recall@10"] == 1.0  # 4 articles: the right one is always in the top 10
+    assert report.is_file() and "articles" in report.read_text()
+    assert len(read_results(tmp_path / "out" / "bakeoff.json")) == 2
+
+
+@pytest.mark.parametrize(
+    ("workload", "files", "systems", "expected"),
+    [
+        ("foo", {}, None, "unknown workload foo; use support or recommend"),
+        ("support", {"catalog": "c.csv"}, None, "--catalog: not a flag of the support"),
+        ("recommend", {"articles": "a.jsonl"}, None, "--tickets, --articles: not flags of the"),
+        ("support", {}, ["foo"], "--systems: unknown support system(s) foo"),
+    ],
+)
+def test_bakeoff_refuses_bad_flags_before_reading_data(
+    tmp_path: Path, workload, files, systems, expected
+) -> None:
+    """The files named do not exist: the flags are refused before anything is read."""
+    from inhouse.bakeoff.run import run_bakeoff
+
+    run = Bakeoff(prices=load_prices(), systems=systems)
+    paths = {k: tmp_path / v for k, v in {"tickets": "t.csv", **files}.items()}
+    with pytest.raises(ConfigError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        run_bakeoff(workload, tmp_path / "out", run, **paths)
+    assert not (tmp_path / "out").exists()

@@ -54,3 +54,34 @@ def test_events_leave_last_out_per_user_by_time() -> None:
     # u2 has too few events to evaluate: all of it is training data
     assert sorted(d.train_events["user_id"].to_list()) == ["u1", "u1", "u2", "u2"]
     assert d.valid_events["item_id"].to_list() == ["i3"]
+
+
+def _articles() -> pl.DataFrame:
+    return pl.DataFrame(
+        {"article_id": ["a1", "a2"], "title": ["Cards", "Refunds"], "body": ["card", "refund"]}
+    )
+
+
+def test_tickets_naming_articles_become_seeded_disjoint_queries() -> None:
+    from inhouse.bakeoff.company import split_queries
+
+    t = _tickets({"a": 6, "b": 4}).with_columns(
+        pl.when(pl.col("intent") == "a").then(pl.lit("a1")).otherwise(None).alias("article_id")
+    )
+    d = split_queries(t, _articles())
+    assert (len(d.dev), len(d.test)) == (2, 4)  # 30 % of the 6 tickets naming an article
+    ids = [q.query_id for q in d.dev + d.test]
+    assert sorted(ids) == [f"a-{i}" for i in range(6)] and len(set(ids)) == 6
+    assert all(q.relevant == ["a1"] for q in d.test)
+    assert [q.query_id for q in split_queries(t, _articles()).test] == [q.query_id for q in d.test]
+
+
+def test_articles_without_linked_tickets_or_with_unknown_ids_are_refused() -> None:
+    from inhouse.bakeoff.company import split_queries
+
+    none = _tickets({"a": 3}).with_columns(pl.lit(None, pl.String).alias("article_id"))
+    with pytest.raises(InhouseError, match="add an article_id column"):
+        split_queries(none, _articles())
+    bad = _tickets({"a": 3}).with_columns(pl.lit("a9").alias("article_id"))
+    with pytest.raises(InhouseError, match="1 article id.*'a9'"):
+        split_queries(bad, _articles())

@@ -116,17 +116,46 @@ def test_unknown_system_name(files: Path, capsys, tmp_path, args, expected) -> N
 
 
 @pytest.mark.parametrize(
-    ("param", "expected"),
-    [("bogus=1", "cooc has no such parameter"), ("window=abc", "expects a whole number")],
+    ("system", "param", "expected"),
+    [
+        ("cooc", "bogus=1", "cooc has no such parameter; it takes: window, decay"),
+        ("cooc", "window=abc", "expects a whole number"),
+        (
+            "two-tower",
+            "epochs=abc",
+            "two-tower expects a whole number here, e.g. --param epochs=10",
+        ),
+        ("sasrec", "threads=abc", "sasrec expects a whole number"),
+        ("blend", "weights=0.5", "blend expects a JSON list"),
+    ],
 )
-def test_bad_hyper_parameter(files: Path, capsys, tmp_path, param, expected) -> None:
+def test_bad_hyper_parameter(files: Path, capsys, tmp_path, system, param, expected) -> None:
     code = cli(
         capsys,
         *("recommend", "fit", "--catalog", str(files / "catalog.csv")),
         *("--events", str(files / "events.csv"), "--out", str(tmp_path / "rec")),
-        *("--param", param),
+        *("--system", system, "--param", param),
     )
     assert_user_error(capsys, code, f"--param {param.split('=')[0]}", expected)
+    assert not (tmp_path / "rec").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("bakeoff", "foo"), "unknown workload foo; use support or recommend"),
+        (("bakeoff", "support", "--catalog", "c.csv"), "--catalog: not a flag of the support"),
+        (("bakeoff", "recommend", "--articles", "a.jsonl"), "--tickets, --articles: not flags of"),
+        (("bakeoff", "support", "--systems", "foo"), "--systems: unknown support system(s) foo"),
+        (("bench", "support", "--dataset", "banking77", "--systems", "foo"), "unknown support"),
+    ],
+)
+def test_bad_bakeoff_flags_are_refused_before_data_is_read(capsys, tmp_path, args, expected):
+    """The tickets file does not even exist: nothing is read before the flags are checked."""
+    given = (*args, "--tickets", str(tmp_path / "missing.csv")) if args[0] == "bakeoff" else args
+    code = cli(capsys, *given, "--out", str(tmp_path / "out"))
+    assert_user_error(capsys, code, expected)
+    assert not (tmp_path / "out").exists()
 
 
 def test_router_loaded_with_the_wrong_embedder(files: Path, capsys, tmp_path: Path) -> None:

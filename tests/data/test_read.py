@@ -31,6 +31,10 @@ ROWS: dict[str, list[dict[str, str]]] = {
         {"article_id": "a1", "title": "Cards", "body": "How to order a card."},
         {"article_id": "a2", "title": "Fees", "body": "Our fees."},
     ],
+    "messages": [
+        {"text": "Where is my card?", "message_id": "m1"},
+        {"text": "My card is broken", "message_id": "m2"},
+    ],
 }
 
 

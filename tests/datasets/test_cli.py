@@ -41,21 +41,27 @@ def _run(*args: str) -> int:
 
 def test_list_shows_which_datasets_are_present(data_dir: Path, capsys) -> None:
     assert _run("datasets", "list", "--data-dir", str(data_dir)) == 0
-    lines = {
-        line.split("│")[1].strip(): line
-        for line in capsys.readouterr().out.splitlines()
-        if "│" in line
-    }
+    header, *rows = capsys.readouterr().out.splitlines()  # not a terminal: TSV
+    assert header.split("\t") == [
+        "name",
+        "workload",
+        "licence",
+        "size",
+        "present",
+        "where",
+        "found by",
+    ]
+    lines = {row.split("\t")[0]: row.split("\t") for row in rows}
     assert len(lines) == 7
-    assert "yes" in lines["clinc150"] and "CC-BY-3.0" in lines["clinc150"]
-    assert f"{data_dir}/clinc150 (--data-dir)" in lines["clinc150"]
-    assert " no " in lines["banking77"]
+    assert lines["clinc150"][2] == "CC-BY-3.0" and lines["clinc150"][4] == "true"
+    assert lines["clinc150"][5:] == [f"{data_dir}/clinc150", "--data-dir"]
+    assert lines["banking77"][4] == "false"
 
 
 def test_list_without_a_data_dir_points_at_the_cache(data_dir: Path, capsys) -> None:
     assert _run("datasets", "list") == 0
     out = capsys.readouterr().out
-    assert f"{data_dir.parent}/cache/datasets/clinc150 (cache)" in out
+    assert f"{data_dir.parent}/cache/datasets/clinc150\tcache" in out
 
 
 def test_info_shows_record_protocol_and_split_sizes(data_dir: Path, capsys) -> None:

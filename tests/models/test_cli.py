@@ -25,7 +25,8 @@ def _clean_error(code: int, err: str, *fragments: str) -> None:
 
 
 def _row(out: str, name: str) -> str:
-    return next(line for line in out.splitlines() if f" {name} " in line)
+    """The `models list` row of `name` (tab-separated: the output is not a terminal)."""
+    return next(line for line in out.splitlines() if line.split("\t")[0] == name)
 
 
 def test_list_shows_the_default_verified_and_the_catalogue(cli) -> None:

@@ -82,5 +82,9 @@ def test_crash_during_save_keeps_previous_version(tmp_path: Path) -> None:
     assert loaded.name == "popularity"
     assert loaded.recommend([[]], k=3)[0] == first.recommend([[]], k=3)[0]
     assert not (root / "v0002").exists()
-    # the next save still works and takes the next number
+    (orphan,) = [p for p in root.iterdir() if p.name.startswith(".v0002.")]  # the killed save's
+    assert orphan.is_dir() and orphan.name.endswith(".tmp")
+    # the next save still works, takes the next number and removes the orphan
     assert first.save(root).name == "v0002"  # type: ignore[union-attr]
+    assert not orphan.exists()
+    assert sorted(p.name for p in root.iterdir()) == ["current", "v0001", "v0002"]

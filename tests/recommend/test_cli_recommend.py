@@ -80,3 +80,32 @@ def test_fit_help_names_every_registered_system(run, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("COLUMNS", "400")
     out = " ".join(run(["recommend", "fit", "--help"]).output.split())
     assert all(name in out for name in SYSTEMS), out
+
+
+def test_for_user_as_json_and_as_tab_separated_rows(tmp_path: Path, capsys) -> None:
+    import json
+
+    catalog, events = _files(tmp_path)
+    out = tmp_path / "rec"
+    fit = ["recommend", "fit", "--catalog", str(catalog), "--events", str(events)]
+
+    def stdout(args: list[str]) -> str:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as e:
+            main(args)
+        assert e.value.code == 0
+        return capsys.readouterr().out
+
+    fitted = json.loads(stdout([*fit, "--system", "cooc", "--out", str(out), "--json"]))
+    assert fitted["system"] == "cooc" and fitted["folder"] == str(out / "v0001")
+    assert fitted["report"]["dropped_unknown_items"] == 1
+    response = json.loads(
+        stdout(["recommend", "for-user", str(out), "--user", "A0", "-k", "2", "--json"])
+    )
+    assert response["user_id"] == "A0" and response["system"] == "cooc"
+    assert len(response["items"]) == 2 and not response["fallback"]
+    assert all(i["item_id"].startswith("a") for i in response["items"])  # group A's items
+    tsv = stdout(["recommend", "for-user", str(out), "--user", "A0", "-k", "2"])
+    header, *rows = tsv.splitlines()  # not a terminal: TSV
+    assert header.split("\t") == ["#", "item", "title", "score", "because of"]
+    assert [r.split("\t")[1] for r in rows] == [i["item_id"] for i in response["items"]]

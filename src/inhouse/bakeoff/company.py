@@ -1,7 +1,9 @@
-"""A company's own files as bench data: tickets -> IntentData, catalog + events -> RecommendData.
+"""A company's own files as bench data: tickets -> IntentData, tickets + articles ->
+RetrievalData, catalog + events -> RecommendData.
 
-Tickets get a seeded split stratified by intent; events are left-last-out per user (last event
-= test, the one before = validation), like the public benchmarks.
+Tickets get a seeded split stratified by intent; tickets naming the article that answered them
+a seeded dev / test split; events are left-last-out per user (last event = test, the one before
+= validation), like the public benchmarks.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from pathlib import Path
 
 import polars as pl
 
-from inhouse.datasets.types import IntentData, RecCase, RecommendData
+from inhouse.datasets.types import IntentData, RecCase, RecommendData, RetrievalData, RetrievalQuery
 from inhouse.errors import InhouseError
 
 SEED = 0
 TEST_FRACTION = 0.2
 VALID_FRACTION = 0.1
+DEV_FRACTION = 0.3  # of the tickets that name an article: dev, the rest test
 MIN_EVENTS = 3  # a user needs a train event, a validation target and a test target
 
 
@@ -68,6 +71,48 @@ def split_tickets(
         protocol=(
             f"company tickets, seeded ({seed}) split stratified by intent: "
             f"{test_fraction:.0%} test, {valid_fraction:.0%} validation, the rest train"
+        ),
+    )
+
+
+def split_queries(
+    tickets: pl.DataFrame,
+    articles: pl.DataFrame,
+    name: str = "company-articles",
+    seed: int = SEED,
+    dev_fraction: float = DEV_FRACTION,
+) -> RetrievalData:
+    """Article search on company files: each ticket whose `article_id` names the article that
+    answered it is a query; a seeded share of them is dev, the rest test."""
+    linked = tickets.filter(pl.col("article_id").is_not_null() & (pl.col("article_id") != ""))
+    if linked.height == 0:
+        raise InhouseError(
+            f"{name}: to score article search, the bake-off needs tickets that name the article "
+            "that answered them, and no ticket does; add an article_id column to the tickets "
+            "(see docs/data.md), or drop --articles"
+        )
+    unknown = sorted(set(linked["article_id"].to_list()) - set(articles["article_id"].to_list()))
+    if unknown:
+        shown = ", ".join(repr(a) for a in unknown[:3]) + (" ..." if len(unknown) > 3 else "")
+        raise InhouseError(
+            f"{name}: {len(unknown)} article id(s) named by tickets are not in the articles "
+            f"file ({shown}); fix the tickets' article_id, or leave it empty where none applies"
+        )
+    queries = [
+        RetrievalQuery(query_id=t, text=x, relevant=[a])
+        for t, x, a in linked.select("ticket_id", "text", "article_id").iter_rows()
+    ]
+    random.Random(seed).shuffle(queries)
+    n_dev = min(round(len(queries) * dev_fraction), len(queries) - 1)
+    return RetrievalData(
+        name=name,
+        articles=articles,
+        dev=queries[:n_dev],
+        test=queries[n_dev:],
+        protocol=(
+            f"company articles; queries = the {len(queries)} tickets naming the article that "
+            f"answered them, a seeded ({seed}) {dev_fraction:.0%} dev, the rest test; "
+            "recall@10/20 and MRR on test"
         ),
     )
 
@@ -126,6 +171,22 @@ def load_tickets(path: Path) -> IntentData:
     from inhouse.data import read_tickets
 
     return split_tickets(read_tickets(path), name=Path(path).stem)
+
+
+def load_support(
+    tickets: Path, articles: Path | None = None
+) -> tuple[IntentData, RetrievalData | None]:
+    """Read and validate the tickets (and the articles, if given) before any work, then split:
+    routing on the tickets, article search when `articles` is given (see `split_queries`)."""
+    from inhouse.data import read_articles, read_tickets
+
+    frame = read_tickets(tickets)
+    docs = read_articles(articles) if articles is not None else None
+    name = Path(tickets).stem
+    intents = split_tickets(frame, name=name)
+    if docs is None or articles is None:
+        return intents, None
+    return intents, split_queries(frame, docs, name=f"{name} + {Path(articles).stem}")
 
 
 def load_events(catalog: Path, events: Path) -> RecommendData:

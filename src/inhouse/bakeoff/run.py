@@ -7,6 +7,7 @@ the bench JSON (and, for a bake-off, the HTML report) atomically.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -14,6 +15,7 @@ from inhouse.bakeoff.report import write_report
 from inhouse.bakeoff.workloads import Bakeoff, bakeoff, dataset_fingerprint, files_fingerprint
 from inhouse.errors import ConfigError, DatasetError
 from inhouse.eval.results import BenchResult, write_results
+from inhouse.models.embedder import Embedder
 
 Workload = Literal["support", "recommend"]
 WORKLOADS: tuple[str, ...] = get_args(Workload)
@@ -46,14 +48,66 @@ def demo_systems(dataset: str) -> list[str] | None:
     return [c.name for c in fast[dataset]] if dataset in fast else None
 
 
+# the company files each workload reads, by flag name
+WORKLOAD_FILES: dict[str, tuple[str, ...]] = {
+    "support": ("tickets", "articles"),
+    "recommend": ("catalog", "events"),
+}
+
+
+def system_names(workload: str) -> dict[str, list[str]]:
+    """Each part of `workload` (routing, retrieval, ...) -> the system names it runs."""
+    if workload == "recommend":
+        from inhouse.recommend.registry import SYSTEMS
+
+        return {"recommend": list(SYSTEMS)}
+    from inhouse.support.answer.registry import SYSTEMS as RESPONSES
+    from inhouse.support.retrieve.registry import SYSTEMS as RETRIEVERS
+    from inhouse.support.route.registry import SYSTEMS as ROUTERS
+
+    return {"routing": list(ROUTERS), "retrieval": list(RETRIEVERS), "responses": list(RESPONSES)}
+
+
+def check_request(workload: str, run: Bakeoff, files: dict[str, Path | None] | None = None) -> None:
+    """Refuse, before any data is read, an unknown workload, a file flag of the other workload
+    and an unknown `--systems` name."""
+    if workload not in WORKLOADS:
+        raise ConfigError(f"unknown workload {workload}; use {' or '.join(WORKLOADS)}")
+    own = WORKLOAD_FILES[workload]
+    foreign = [f"--{k}" for k, v in (files or {}).items() if v is not None and k not in own]
+    if foreign:
+        other = next(w for w in WORKLOADS if w != workload)
+        raise ConfigError(
+            f"{', '.join(foreign)}: {'not flags' if len(foreign) > 1 else 'not a flag'} of the "
+            f"{workload} bake-off, which reads "
+            f"{' and '.join('--' + k for k in own)}; drop it, or run `inhouse bakeoff {other}`"
+        )
+    known = [n for names in system_names(workload).values() for n in names]
+    unknown = [s for s in run.systems or [] if s not in known]
+    if unknown:
+        raise ConfigError(
+            f"--systems: unknown {workload} system(s) {', '.join(unknown)}; choose from "
+            f"{', '.join(known)}"
+        )
+
+
 def _check_workload(workload: str, dataset: str) -> None:
     if workload not in WORKLOADS:
-        raise ConfigError(f"unknown workload {workload!r}; use {' or '.join(WORKLOADS)}")
+        raise ConfigError(f"unknown workload {workload}; use {' or '.join(WORKLOADS)}")
     if dataset not in datasets(workload):
         raise ConfigError(
             f"--dataset {dataset!r} is not a {workload} dataset; use one of: "
             f"{', '.join(datasets(workload))}"
         )
+
+
+def part(run: Bakeoff, workload: str, name: str) -> Bakeoff:
+    """`run` for one part of a workload: the `--systems` of that part, or all of its own when
+    `--systems` names none of them."""
+    if run.systems is None:
+        return run
+    mine = [s for s in run.systems if s in system_names(workload)[name]]
+    return replace(run, systems=mine or None)
 
 
 def bench_dataset(
@@ -63,6 +117,7 @@ def bench_dataset(
     from inhouse.datasets import load
 
     _check_workload(workload, dataset)
+    check_request(workload, run)
     run.step(f"loading {dataset}")
     data = load(dataset, data_dir)
     run.fingerprints.setdefault(f"dataset {dataset}", dataset_fingerprint(dataset, data_dir))
@@ -75,10 +130,17 @@ def bench_company(
     catalog: Path | None = None,
     events: Path | None = None,
     tickets: Path | None = None,
-) -> BenchResult:
-    """Bake off on the company's own files (validated before any work starts)."""
-    from inhouse.bakeoff.company import load_events, load_tickets
+    articles: Path | None = None,
+    embedder: Embedder | None = None,
+) -> list[BenchResult]:
+    """Bake off on the company's own files (validated before any work starts): recommend on
+    a catalog and events; support routing on tickets, and with `articles` also article search,
+    scored on the tickets that name the article that answered them."""
+    from inhouse.bakeoff.company import load_events, load_support
 
+    check_request(
+        workload, run, dict(catalog=catalog, events=events, tickets=tickets, articles=articles)
+    )
     if workload == "recommend":
         if catalog is None or events is None:
             raise ConfigError("recommend on company data needs both --catalog and --events")
@@ -86,14 +148,22 @@ def bench_company(
         run.fingerprints["company data"] = files_fingerprint(
             {Path(catalog).name: Path(catalog), Path(events).name: Path(events)}
         )
-        return bakeoff(data, run)
-    if workload == "support":
-        if tickets is None:
-            raise ConfigError("support on company data needs --tickets (with an intent column)")
-        intents = load_tickets(tickets)
-        run.fingerprints["company data"] = files_fingerprint({Path(tickets).name: Path(tickets)})
-        return bakeoff(intents, run)
-    raise ConfigError(f"unknown workload {workload!r}; use {' or '.join(WORKLOADS)}")
+        return [bakeoff(data, run)]
+    if tickets is None:
+        raise ConfigError(
+            "support on company data needs --tickets (with an intent column; see docs/data.md)"
+        )
+    intents, queries = load_support(tickets, articles)
+    given = [Path(p) for p in (tickets, articles) if p is not None]
+    run.fingerprints["company data"] = files_fingerprint({p.name: p for p in given})
+    if embedder is None:
+        from inhouse.models.load import load_embedder
+
+        embedder = load_embedder()  # loaded once, shared by routing and retrieval
+    results = [bakeoff(intents, part(run, workload, "routing"), embedder)]
+    if queries is not None:
+        results.append(bakeoff(queries, part(run, workload, "retrieval"), embedder))
+    return results
 
 
 def write_bakeoff(results: list[BenchResult], run: Bakeoff, out_dir: Path) -> Path:
@@ -114,24 +184,28 @@ def run_bakeoff(
     catalog: Path | None = None,
     events: Path | None = None,
     tickets: Path | None = None,
+    articles: Path | None = None,
+    embedder: Embedder | None = None,
 ) -> tuple[list[BenchResult], Path]:
     """`inhouse bakeoff`: a named dataset or company files, one report."""
-    company = any(p is not None for p in (catalog, events, tickets))
+    files = dict(catalog=catalog, events=events, tickets=tickets, articles=articles)
+    check_request(workload, run, files)
+    company = any(p is not None for p in files.values())
     if dataset is not None and company:
         raise ConfigError(
-            "Can't use --dataset with --catalog/--events/--tickets. Choose one: a public "
-            "dataset or your own files."
+            "Can't use --dataset with --catalog/--events/--tickets/--articles. Choose one: a "
+            "public dataset or your own files."
         )
     if dataset is None and not company:
         raise ConfigError(
             f"say what to bake off on: --dataset NAME ({', '.join(datasets(workload))}) "
-            "or your files (--catalog and --events for recommend, --tickets for support)"
+            "or your files (--catalog and --events for recommend, --tickets [--articles] for "
+            "support; see docs/data.md)"
         )
     if dataset is not None:
-        result = bench_dataset(workload, dataset, run, data_dir)
+        results = [bench_dataset(workload, dataset, run, data_dir)]
     else:
-        result = bench_company(workload, run, catalog, events, tickets)
-    results = [result]
+        results = bench_company(workload, run, catalog, events, tickets, articles, embedder)
     return results, write_bakeoff(results, run, out_dir)
 
 

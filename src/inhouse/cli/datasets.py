@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,26 +25,31 @@ def _size(n: int) -> str:
 
 
 @app.command("list")
-def list_cmd(data_dir: Path | None = DATA_DIR) -> None:
+def list_cmd(
+    data_dir: Path | None = DATA_DIR,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the datasets as JSON.")] = False,
+) -> None:
     """Every catalogue dataset, its licence, and whether it is present here."""
+    from inhouse.cli.output import emit
     from inhouse.datasets import CATALOGUE, is_present, locate
 
-    table = Table(title="Benchmark datasets (load one: inhouse datasets info NAME)")
-    for col in ("name", "workload", "licence", "size", "present"):
-        table.add_column(col, no_wrap=col in ("name", "present"))
-    table.add_column("where", overflow="fold")
+    rows = []
     for record in CATALOGUE:
         folder, origin = locate(record.name, data_dir)
-        present = is_present(record, folder)
-        table.add_row(
-            record.name,
-            record.workload,
-            record.licence,
-            _size(sum(f.size for f in record.files)),
-            "[green]yes[/]" if present else "[red]no[/]",
-            f"{folder} [dim]({origin})[/]",
+        size = sum(f.size for f in record.files)
+        rows.append(
+            {
+                "name": record.name,
+                "workload": record.workload,
+                "licence": record.licence,
+                "size": size if as_json else _size(size),
+                "present": is_present(record, folder),
+                "where": str(folder),
+                "found by": origin,
+            }
         )
-    console.print(table)
+    styles: dict[str, dict[str, Any]] = {"name": {"no_wrap": True}, "where": {"overflow": "fold"}}
+    emit(rows, "Benchmark datasets (load one: inhouse datasets info NAME)", as_json, styles)
 
 
 @app.command()

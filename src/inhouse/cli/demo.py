@@ -21,9 +21,21 @@ DEMO_OUT = typer.Option(Path("demo-output"), "--out", help="Folder for the repor
 DATASET = typer.Option(
     None, "--dataset", help="A public dataset instead of your files: {datasets}."
 )
-CATALOG = typer.Option(None, "--catalog", help="Your catalog file (recommend).")
-EVENTS = typer.Option(None, "--events", help="Your events file (recommend).")
-TICKETS = typer.Option(None, "--tickets", help="Your tickets file (support).")
+CATALOG = typer.Option(
+    None, "--catalog", help="Your catalog file (recommend); columns in docs/data.md."
+)
+EVENTS = typer.Option(None, "--events", help="Your events file (recommend); see docs/data.md.")
+TICKETS = typer.Option(
+    None, "--tickets", help="Your tickets file (support); columns in docs/data.md."
+)
+ARTICLES = typer.Option(
+    None,
+    "--articles",
+    help=(
+        "Your help-center articles (support): article search is scored on the tickets whose "
+        "article_id names the article that answered them; see docs/data.md."
+    ),
+)
 
 
 @with_run_options
@@ -34,18 +46,30 @@ def bakeoff(
     catalog: Path | None = CATALOG,
     events: Path | None = EVENTS,
     tickets: Path | None = TICKETS,
+    articles: Path | None = ARTICLES,
     *,
     run: Any,
     data_dir: Path | None,
 ) -> None:
     """Bake off in-house vs off-the-shelf vs API on your data; writes one HTML report.
 
-    e.g. inhouse bakeoff support --tickets tickets.csv --out ./bakeoff
+    e.g. inhouse bakeoff support --tickets tickets.csv --articles articles.jsonl --out ./bakeoff
+
+    With --articles, support also scores article search; --systems then picks routers and
+    retrievers by name, and a part none of whose systems is named runs all of its own.
     """
     from inhouse.bakeoff.run import run_bakeoff
 
     results, report = run_bakeoff(
-        workload, out, run, dataset, data_dir, catalog=catalog, events=events, tickets=tickets
+        workload,
+        out,
+        run,
+        dataset,
+        data_dir,
+        catalog=catalog,
+        events=events,
+        tickets=tickets,
+        articles=articles,
     )
     for r in results:
         console.print(summary(r))

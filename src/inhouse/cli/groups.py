@@ -8,9 +8,12 @@ import typer
 
 # module name under inhouse.cli -> (command name, one-line help with an example)
 GROUPS: dict[str, tuple[str, str]] = {
+    "artifacts": ("artifacts", "Saved model versions.  e.g. inhouse artifacts list ./router"),
+    "audit": ("audit", "The server's audit log.  e.g. inhouse audit verify inhouse-audit.jsonl"),
     "bench": ("bench", "Bench JSON.  e.g. inhouse bench support --dataset banking77 --out b.json"),
     "data": ("data", "Check company data files.  e.g. inhouse data check events.csv --kind events"),
     "datasets": ("datasets", "Public benchmark datasets.  e.g. inhouse datasets list"),
+    "keys": ("keys", "The server's API keys.  e.g. inhouse keys create --name web --scopes chat"),
     "models": ("models", "The local model registry.  e.g. inhouse models add ./Qwen3-0.6B"),
     "recommend": (
         "recommend",
@@ -24,7 +27,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     ),
 }
 # module under inhouse.cli -> its functions registered as top-level commands
-COMMANDS: dict[str, tuple[str, ...]] = {"demo": ("bakeoff", "demo")}
+COMMANDS: dict[str, tuple[str, ...]] = {"demo": ("bakeoff", "demo"), "serve": ("serve", "usage")}
 
 
 def register(app: typer.Typer) -> None:

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from inhouse.cli.output import human_size
+
 app = typer.Typer(no_args_is_help=True)
 console = Console()
 
-_STATUS_STYLE = {
-    "verified": "[green]verified[/]",
-    "unverified": "[red]not verified[/]",
-    "changed": "[yellow]changed since verified[/]",
-    "missing": "[red]missing[/]",
+_STATUS = {
+    "verified": "verified",
+    "unverified": "not verified",
+    "changed": "changed since verified",
+    "missing": "missing",
 }
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    raise AssertionError("unreachable")
 
 
 @app.command("list")
@@ -33,28 +27,29 @@ def list_cmd(
     catalogue: Annotated[
         bool, typer.Option("--catalogue", help="Also show the catalogue of models to bring in.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the models as JSON.")] = False,
 ) -> None:
-    """Registered models with format, size and verification status."""
+    """Registered models with format, size and verification status (tab-separated off a
+    terminal)."""
+    from inhouse.cli.output import emit
     from inhouse.models.registry import read_registry, registry_path
 
-    models = read_registry()
-    table = Table(title=f"Registered models ({registry_path()})")
-    table.add_column("name", no_wrap=True)
-    for col in ("format", "task", "size", "status", "catalogue"):
-        table.add_column(col)
-    table.add_column("path", overflow="fold")
-    for e in sorted(models.values(), key=lambda e: e.name):
-        table.add_row(
-            e.name,
-            e.format,
-            e.task or "?",
-            _size(e.total_size),
-            _STATUS_STYLE[e.status()],
-            e.catalogue_id or "",
-            str(e.path),
-        )
-    console.print(table)
-    if catalogue:
+    rows = [
+        {
+            "name": e.name,
+            "format": e.format,
+            "task": e.task or "?",
+            "size": human_size(e.total_size) if not as_json else e.total_size,
+            "status": _STATUS[e.status()] if not as_json else e.status(),
+            "catalogue": e.catalogue_id or "",
+            "path": str(e.path),
+        }
+        for e in sorted(read_registry().values(), key=lambda e: e.name)
+    ]
+    styles: dict[str, dict[str, Any]] = {"name": {"no_wrap": True}, "path": {"overflow": "fold"}}
+    columns = ("name", "format", "task", "size", "status", "catalogue", "path")
+    emit(rows, f"Registered models ({registry_path()})", as_json, styles, columns)
+    if catalogue and not as_json:
         _print_catalogue()
 
 
@@ -97,7 +92,7 @@ def add(
     match = f", catalogue: {e.catalogue_id}" if e.catalogue_id else ", not in the catalogue"
     console.print(
         f"added [bold]{e.name}[/] ({e.format}, {len(e.weights)} weight file(s), "
-        f"{_size(e.total_size)}{match})",
+        f"{human_size(e.total_size)}{match})",
         highlight=False,
         soft_wrap=True,
     )

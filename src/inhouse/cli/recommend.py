@@ -9,12 +9,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from inhouse.cli.names import listing, registry_names
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
+err_console = Console(stderr=True)  # notes, so stdout stays the result
 
 
 def _params(values: list[str] | None) -> dict[str, object]:
@@ -42,8 +42,12 @@ def _default_system() -> str:
     cls=listing(systems=registry_names("inhouse.recommend.registry"), default=_default_system)
 )
 def fit(
-    catalog: Annotated[Path, typer.Option(help="Catalog file (CSV, JSONL or Parquet).")],
-    events: Annotated[Path, typer.Option(help="Events file: user_id, item_id, timestamp.")],
+    catalog: Annotated[
+        Path, typer.Option(help="Catalog file (CSV, JSONL or Parquet); columns: docs/data.md.")
+    ],
+    events: Annotated[
+        Path, typer.Option(help="Events file: user_id, item_id, timestamp; see docs/data.md.")
+    ],
     out: Annotated[Path, typer.Option(help="Model folder; each fit adds a version (v0001, ...).")],
     system: Annotated[
         str | None, typer.Option(help="One of: {systems}. Default: {default}.")
@@ -51,6 +55,7 @@ def fit(
     param: Annotated[
         list[str] | None, typer.Option(help="Hyper-parameter NAME=VALUE, repeatable.")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fit summary as JSON.")] = False,
 ) -> None:
     """Fit a recommender and save it.
 
@@ -59,6 +64,11 @@ def fit(
     from inhouse.recommend.service import fit_files
 
     s = fit_files(catalog, events, system or _default_system(), out, _params(param))
+    if as_json:
+        from dataclasses import asdict
+
+        typer.echo(json.dumps(asdict(s)))
+        return
     console.print(f"[bold]{s.system}[/]: {s.items:,} items, {s.users:,} users, {s.seconds:.1f} s")
     r = s.report
     dropped = {k: v for k, v in r.items() if k.startswith("dropped_") and v}
@@ -79,11 +89,15 @@ def for_user(
     ] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="How many items to recommend.")] = 10,
     explain: Annotated[bool, typer.Option(help="Name the history items behind each pick.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the response as JSON.")] = False,
 ) -> None:
-    """Recommend for a known user, or for a session of items.
+    """Recommend for a known user, or for a session of items (tab-separated off a terminal).
 
     e.g. inhouse recommend for-user ./rec --user u42 -k 10
     """
+    from dataclasses import asdict
+
+    from inhouse.cli.output import emit
     from inhouse.errors import InhouseError
     from inhouse.recommend.service import RecommendService, parse_items
 
@@ -94,17 +108,24 @@ def for_user(
         response = service.for_user(user, k, explain)
     else:
         response = service.for_items(parse_items(items or ""), k, explain)
+    if as_json:
+        typer.echo(json.dumps(asdict(response), indent=2))
+        return
     who = f"user {response.user_id}" if response.user_id else "this session"
-    table = Table(title=f"{response.system}: {len(response.items)} picks for {escape(who)}")
-    for col in ("#", "item", "title", "score", "because of"):
-        table.add_column(col)
-    for rank, s in enumerate(response.items, 1):
-        because = "; ".join(f"{service.title(h)[:40] or h} ({c:.3g})" for h, c in s.because)
-        table.add_row(
-            str(rank), escape(s.item_id), escape(s.title[:60]), f"{s.score:.4g}", escape(because)
-        )
-    console.print(table)
+    rows = [
+        {
+            "#": rank,
+            "item": s.item_id,
+            "title": s.title[:60],
+            "score": f"{s.score:.4g}",
+            "because of": "; ".join(
+                f"{service.title(h)[:40] or h} ({c:.3g})" for h, c in s.because
+            ),
+        }
+        for rank, s in enumerate(response.items, 1)
+    ]
+    emit(rows, f"{response.system}: {len(response.items)} picks for {who}")
     for note in response.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        err_console.print(f"[yellow]note:[/] {escape(note)}")
     if response.fallback:
-        console.print("[yellow]popularity fallback used[/]")
+        err_console.print("[yellow]popularity fallback used[/]")

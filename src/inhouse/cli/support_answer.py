@@ -15,7 +15,10 @@ console = Console()
 
 
 def index(
-    articles: Annotated[Path, typer.Option(help="Help-center articles (CSV, JSONL or Parquet).")],
+    articles: Annotated[
+        Path,
+        typer.Option(help="Help-center articles (CSV, JSONL or Parquet); columns: docs/data.md."),
+    ],
     out: Annotated[Path, typer.Option(help="Folder to write the index into.")],
     system: Annotated[
         str | None, typer.Option(help="One of: {systems}. Default: {default}.")
@@ -23,6 +26,9 @@ def index(
     embedder: Annotated[
         Path | None, typer.Option(help="A sentence-transformers folder; default all-MiniLM-L6-v2.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what was indexed as JSON.")
+    ] = False,
 ) -> None:
     """Index help-center articles for search and answers.
 
@@ -32,6 +38,10 @@ def index(
 
     chosen = {"system": system} if system else {}  # else the library's default
     retriever, folder = build_index(articles, out, embedder_path=embedder, **chosen)
+    if as_json:
+        n = retriever.articles.height
+        typer.echo(json.dumps({"system": retriever.name, "articles": n, "folder": str(folder)}))
+        return
     console.print(
         f"[bold]{retriever.name}[/] index of {retriever.articles.height} articles "
         f"saved to {escape(str(folder))}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +16,9 @@ MAX_CHARS = 2000  # equal to inhouse.support.route.base.MAX_CHARS; a literal kee
 
 
 def fit_router(
-    tickets: Annotated[Path, typer.Option(help="Past tickets (CSV, JSONL or Parquet).")],
+    tickets: Annotated[
+        Path, typer.Option(help="Past tickets (CSV, JSONL or Parquet); columns: docs/data.md.")
+    ],
     out: Annotated[Path, typer.Option(help="Folder to write the router into.")],
     system: Annotated[
         str | None, typer.Option(help="One of: {systems}. Default: {default}.")
@@ -58,28 +62,25 @@ def fit_router(
     console.print(f"saved to {escape(str(out))}")
 
 
-def route(
-    router_dir: Annotated[Path, typer.Argument(help="A folder written by `fit-router`.")],
-    text: Annotated[str | None, typer.Argument(help="The customer's message.")] = None,
-    file: Annotated[Path | None, typer.Option(help="Read the message from a file.")] = None,
-) -> None:
-    """Route one message to an intent, or out of scope.
+FIELDS = ("id", "intent", "confidence", "out_of_scope", "escalate", "truncated_from")
 
-    e.g. inhouse support route ./router "my card has not arrived"
-    """
-    from inhouse.errors import InhouseError
-    from inhouse.support.service import SupportService, check_message
 
-    if (text is None) == (file is None):
-        raise InhouseError("give the message either as TEXT or with --file, e.g. 'my card is lost'")
-    payload: object = text
-    if file is not None:
-        try:
-            payload = file.read_bytes()
-        except OSError as e:
-            raise InhouseError(f"{file}: cannot read ({e.strerror})") from None
-    message = check_message(payload)  # before loading: a bad message costs nothing
-    result = SupportService(router_dir=router_dir).route(message)
+def _record(message_id: str, result: Any) -> dict[str, Any]:
+    """One routed message as the JSON and TSV output hold it."""
+    return {
+        "id": message_id,
+        "intent": result.intent,
+        "confidence": round(result.confidence, 4),
+        "out_of_scope": result.out_of_scope,
+        "escalate": result.out_of_scope,
+        "truncated_from": result.truncated_from,
+    }
+
+
+def _print_one(result: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in _record("", result).items() if k != "id"}))
+        return
     if result.truncated_from is not None:
         console.print(
             f"[yellow]note:[/] the message has {result.truncated_from} characters; "
@@ -89,3 +90,65 @@ def route(
     console.print(f"confidence: {result.confidence:.4f}")
     console.print(f"out of scope: {'yes' if result.out_of_scope else 'no'}")
     console.print(f"escalate: {'yes' if result.out_of_scope else 'no'}")
+
+
+def _print_many(pairs: Iterable[tuple[Any, Any]], as_json: bool) -> None:
+    """One line per message: JSON lines, tab-separated off a terminal, aligned on one."""
+    plain = not as_json and not console.is_terminal
+    if plain:
+        typer.echo("\t".join(FIELDS))
+    for message, result in pairs:
+        row = _record(message.id, result)
+        if as_json:
+            typer.echo(json.dumps(row))
+        elif plain:
+            cells = ["" if row[k] is None else str(row[k]).lower() for k in FIELDS]
+            typer.echo("\t".join(cells))
+        else:
+            flag = "[bold red]escalate[/]" if result.out_of_scope else "        "
+            console.print(
+                f"{escape(message.id):>6}  {escape(result.intent):<28} "
+                f"{result.confidence:.2f}  {flag}  [dim]{escape(message.text[:60])}[/]",
+                highlight=False,
+            )
+
+
+def route(
+    router_dir: Annotated[Path, typer.Argument(help="A folder written by `fit-router`.")],
+    text: Annotated[str | None, typer.Argument(help="The customer's message.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            help=(
+                "Route a file of messages, loading the router once: .txt (one a line), or "
+                ".csv, .jsonl, .parquet with a text column (docs/data.md); - reads stdin."
+            )
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (one object a line for --file).")
+    ] = False,
+) -> None:
+    """Route a message to an intent, or out of scope; or a file of messages, one line each.
+
+    e.g. inhouse support route ./router "my card has not arrived"
+         inhouse support route ./router --file messages.csv --json
+    """
+    import sys
+
+    from inhouse.errors import InhouseError
+    from inhouse.support.service import SupportService, check_message
+
+    if (text is None) == (file is None):
+        raise InhouseError(
+            "give the message as TEXT, or a file of messages with --file, e.g. 'my card is lost'"
+        )
+    if file is None:
+        message = check_message(text)  # before loading: a bad message costs nothing
+        _print_one(SupportService(router_dir=router_dir).route(message), as_json)
+        return
+    from inhouse.support.messages import read_messages, route_messages
+
+    messages = read_messages(file, stdin=sys.stdin.buffer)  # all checked before loading
+    service = SupportService(router_dir=router_dir)
+    _print_many(zip(messages, route_messages(service, messages), strict=True), as_json)

@@ -17,7 +17,7 @@ def summarize(df: pl.DataFrame, kind: str) -> Summary:
     Every kind: `rows`. catalog: `items`, `with_description` (share in [0, 1]), `categories`.
     events: `users`, `items`, `first`, `last` (ISO-8601 UTC), `span_days`, `event_types`.
     tickets: `intents`, `with_intent`, `with_resolution` (shares). articles: `articles`,
-    `mean_body_chars`.
+    `mean_body_chars`. messages: `rows` only.
 
     >>> summarize(read_events("events.csv"), "events")["users"]  # doctest: +SKIP
     2672
@@ -55,7 +55,7 @@ def summarize(df: pl.DataFrame, kind: str) -> Summary:
             "with_intent": share("intent"),
             "with_resolution": share("resolution"),
         }
-    else:
+    elif kind == "articles":
         mean = df["body"].str.len_chars().mean()
         out |= {
             "articles": df["article_id"].n_unique(),

@@ -90,7 +90,9 @@ def validate(
             continue
         out[column.name] = pl.Series(column.name, [None] * frame.height, POLARS_TYPES[column.type])
         if column.required:
-            problems.add(raw.header_line, column.name, _missing_reason(column, frame.columns))
+            problems.add(
+                raw.header_line, column.name, _missing_reason(column, frame.columns, schema)
+            )
     if known_items is not None and "item_id" in frame.columns:
         items = out["item_id"]
         source = f" ({catalog_name})" if catalog_name else ""
@@ -117,10 +119,13 @@ def validate(
     return pl.DataFrame(out, schema=schema.polars_schema)
 
 
-def _missing_reason(column: Column, found: list[str]) -> str:
+def _missing_reason(column: Column, found: list[str], schema: Schema) -> str:
     close = difflib.get_close_matches(column.name, found, n=1, cutoff=0.6)
     hint = f" (found {close[0]!r}: rename it?)" if close else ""
-    return f"missing column{hint}; add a column named {column.name} with {EXAMPLES[column.type]}"
+    return (
+        f"missing column{hint}; add a column named {column.name} with {EXAMPLES[column.type]}, "
+        f"e.g. a {schema.kind} row: {schema.example_text()} (columns: docs/data.md)"
+    )
 
 
 def _check_column(values: pl.Series, column: Column, problems: _Problems) -> pl.Series:

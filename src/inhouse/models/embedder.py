@@ -111,9 +111,12 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
+        from inhouse.models.quiet import quiet_transformers
+
         self.path = Path(path)
         self.name = name or self.path.name
-        self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        with quiet_transformers():
+            self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         if max_seq_length is not None:
             self.model.max_seq_length = max_seq_length
         dim = self.model.get_embedding_dimension()

@@ -114,7 +114,11 @@ def export_onnx(
     if precision == "int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(plain), str(path), weight_type=QuantType.QInt8, per_channel=True)
+        from inhouse.models.quiet import dropping_log
+
+        # its "consider pre-processing" advice is for vision models' static quantisation
+        with dropping_log("", "pre-processing before quantization"):
+            quantize_dynamic(str(plain), str(path), weight_type=QuantType.QInt8, per_channel=True)
         plain.unlink()
     else:
         plain.replace(path)

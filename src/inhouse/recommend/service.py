@@ -16,7 +16,14 @@ from inhouse.errors import InhouseError
 from inhouse.recommend.base import BaseRecommender
 
 EXPLAIN_TOP = 3  # history items named per recommendation
-PARAM_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+PARAM_KINDS = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "text",
+    list: "a JSON list such as [1, 2]",
+    dict: 'a JSON object such as {"a": 1}',
+}
 
 
 @dataclass
@@ -101,16 +108,32 @@ def parse_items(text: str) -> list[str]:
     return items
 
 
+def _kinds(annotation: Any) -> tuple[type, ...]:
+    """The plain types a `--param` value may have for a constructor annotation (`int | None`
+    -> (int,), `list[float] | None` -> (list,)); () when it says nothing checkable."""
+    import types
+    import typing
+
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return tuple(k for a in typing.get_args(annotation) for k in _kinds(a))
+    plain = typing.get_origin(annotation) or annotation
+    return (plain,) if plain in (bool, int, float, str, list, dict) else ()
+
+
 def check_params(system: str, params: dict[str, Any]) -> None:
-    """`--param` values against `system`'s constructor: known names, numbers where numbers go."""
+    """`--param` values against `system`'s constructor: known names, the annotated types
+    (a number where a number goes)."""
     import inspect
+    import typing
 
     from inhouse.errors import ConfigError
     from inhouse.recommend.registry import system_class
 
+    init = system_class(system).__init__
+    hints = typing.get_type_hints(init)
     named = {
         n: p.default
-        for n, p in inspect.signature(system_class(system).__init__).parameters.items()
+        for n, p in inspect.signature(init).parameters.items()
         if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     }
     for key, value in params.items():
@@ -118,15 +141,20 @@ def check_params(system: str, params: dict[str, Any]) -> None:
             known = ", ".join(named) or "none"
             raise ConfigError(f"--param {key}: {system} has no such parameter; it takes: {known}")
         default = named[key]
-        kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}
-        allowed = kinds.get(type(default))
-        if allowed and (  # True is an int to Python, not to a user
-            not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
-        ):
-            raise ConfigError(
-                f"--param {key}={value!r}: {system} expects {PARAM_KINDS[type(default)]} here, "
-                f"e.g. --param {key}={json.dumps(default)}"
-            )
+        kinds = _kinds(hints.get(key)) or ((type(default),) if type(default) in PARAM_KINDS else ())
+        if not kinds or value is None and default is None:
+            continue
+        # True is an int to Python, not to a user; a whole number is a fine float
+        fits = any(
+            isinstance(value, k)
+            and (k is bool or not isinstance(value, bool))
+            or (k is float and isinstance(value, int) and not isinstance(value, bool))
+            for k in kinds
+        )
+        if not fits:
+            expected = " or ".join(PARAM_KINDS[k] for k in dict.fromkeys(kinds))
+            example = f", e.g. --param {key}={json.dumps(default)}" if default is not None else ""
+            raise ConfigError(f"--param {key}={value!r}: {system} expects {expected} here{example}")
 
 
 @dataclass

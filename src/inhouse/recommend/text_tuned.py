@@ -20,6 +20,7 @@ from inhouse.models.embedder import (
     default_embedder_path,
     fingerprint,
 )
+from inhouse.models.quiet import quiet_transformers
 from inhouse.recommend.base import Interactions
 from inhouse.recommend.text import append_items, item_texts
 from inhouse.recommend.vectors import VectorRecommender
@@ -139,7 +140,8 @@ class TextTuned(VectorRecommender):
 
     def _save_extra(self, folder: Path) -> None:
         assert self.encoder is not None, "text-tuned: nothing to save; fit first"
-        self.encoder.model.save(str(folder / ENCODER_DIR))
+        with quiet_transformers():
+            self.encoder.model.save(str(folder / ENCODER_DIR))
         (folder / "texts.txt").write_text("\n".join(t.replace("\n", " ") for t in self.texts))
 
     def _set_state(self, arrays: dict[str, np.ndarray], folder: Path) -> None:

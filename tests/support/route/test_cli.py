@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,62 @@ def test_fit_unknown_intent_names_the_line(tmp_path, capsys):
         capsys,
     )
     assert code == 2 and "t.csv:4" in err and "zzz" in err
+
+
+def test_route_a_file_prints_one_tab_separated_line_per_message(router_dir, tmp_path, capsys):
+    messages = tmp_path / "messages.csv"
+    messages.write_text("message_id,text\nm1,my card never arrived\nm2,I forgot my password\n")
+    code, out, err = run(["support", "route", str(router_dir), "--file", str(messages)], capsys)
+    assert code == 0, err
+    header, *rows = out.splitlines()  # captured output is not a terminal: TSV
+    assert header.split("\t") == [
+        "id",
+        "intent",
+        "confidence",
+        "out_of_scope",
+        "escalate",
+        "truncated_from",
+    ]
+    assert [r.split("\t")[:2] for r in rows] == [["m1", "card_arrival"], ["m2", "reset_password"]]
+    single = run(["support", "route", str(router_dir), "--json", "my card never arrived"], capsys)
+    assert json.loads(single[1])["confidence"] == float(rows[0].split("\t")[2])  # same answer
+
+
+def test_route_stdin_as_json_lines(router_dir, capsys, monkeypatch):
+    stdin = io.TextIOWrapper(io.BytesIO(b"my card never arrived\n\nI forgot my password\n"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    code, out, err = run(["support", "route", str(router_dir), "--file", "-", "--json"], capsys)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["id"], r["intent"], r["escalate"]) for r in rows] == [
+        ("1", "card_arrival", False),
+        ("3", "reset_password", False),
+    ]
+
+
+def test_route_a_file_with_a_bad_line_loads_nothing(router_dir, tmp_path, capsys, monkeypatch):
+    import inhouse.support.service as service
+
+    monkeypatch.setattr(service, "SupportService", None)  # loading would fail loudly
+    messages = tmp_path / "m.txt"
+    messages.write_text("fine\n" + "x" * 20_001 + "\n")
+    code, _, err = run(["support", "route", str(router_dir), "--file", str(messages)], capsys)
+    assert code == 2 and f"{messages}:2: the message has 20,001 characters" in err
+
+
+def test_a_real_route_call_prints_only_its_result(router_dir):
+    """No "Loading weights" bar, no library log line: stdout is the result, stderr is empty."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if "PROGRESS" not in k} | {"COLUMNS": "200"}
+    args = ["support", "route", str(router_dir), "--json", "my card never arrived"]
+    done = subprocess.run(
+        [sys.executable, "-m", "inhouse", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert json.loads(done.stdout)["intent"] == "card_arrival"

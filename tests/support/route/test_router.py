@@ -208,6 +208,17 @@ class TestFinetuned(RouterContract):
         assert router.training["tune_cpu_seconds"] > 0
         assert router.embedder.name == "all-MiniLM-L6-v2+finetuned"
 
+    def test_a_loaded_router_saved_again_loads(self, router, tmp_path: Path, monkeypatch):
+        """What `fit-router` does: save, load, calibrate, save; the last version must load."""
+        self.float32(router, monkeypatch)
+        router.save(tmp_path / "r")
+        again = load_router(tmp_path / "r")
+        again.calibrate(OOS_VAL, ["oos"] * len(OOS_VAL))
+        again.save(tmp_path / "r")
+        third = load_router(tmp_path / "r")
+        assert third.threshold == again.threshold
+        assert third.predict(OOS_VAL)[0] == again.predict(OOS_VAL)[0]
+
     def test_tuning_moves_only_the_unfrozen_layers(self, router, embedder):
         base = dict(embedder.model.named_parameters())
         tuned = dict(router.embedder.model.named_parameters())

@@ -24,6 +24,17 @@ from inhouse.support.retrieve.text import terms
 SYSTEM = "bm25"  # the registry record that reads a saved BM25 index (any `ngrams`) back
 
 
+def _bm25s() -> Any:
+    """The `bm25s` module, its logger at WARNING: it sets itself to DEBUG on import, so its
+    "Building index from tokens" lines would reach the command line's output."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class BM25Retriever:
     """Okapi BM25 over title + body (`bm25s`, English stop words removed).
 
@@ -42,8 +53,7 @@ class BM25Retriever:
         self._model: Any = None
 
     def index(self, articles: pl.DataFrame) -> None:
-        import bm25s
-
+        bm25s = _bm25s()
         self.articles = check_articles(articles)
         self._ids = self.articles["article_id"].to_list()
         texts = [
@@ -75,8 +85,7 @@ class BM25Retriever:
 
     @classmethod
     def read(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> BM25Retriever:
-        import bm25s
-
+        bm25s = _bm25s()
         r = cls(**manifest.parameters)
         r.articles = pl.read_parquet(folder / "articles.parquet")
         r._ids = r.articles["article_id"].to_list()

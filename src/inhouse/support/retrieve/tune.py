@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inhouse.models.embedder import SentenceTransformerEmbedder
+from inhouse.models.quiet import quiet_transformers
 from inhouse.support.retrieve.text import Passage, split_needs
 from inhouse.tune.contrastive import contrastive_tune
 
@@ -90,5 +91,6 @@ def fine_tune(
     )
     model.max_seq_length = full_length
     out_dir = Path(out_dir)
-    model.save(str(out_dir))
+    with quiet_transformers():
+        model.save(str(out_dir))
     return SentenceTransformerEmbedder(out_dir, name=f"{embedder.name}-tuned")

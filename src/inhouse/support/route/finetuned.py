@@ -33,6 +33,7 @@ from inhouse.models.encoder import Views
 from inhouse.models.features import view_features
 from inhouse.models.load import load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, PRECISIONS, export_onnx, load_views
+from inhouse.models.quiet import quiet_transformers
 from inhouse.support.route.base import (
     RouterKind,
     Thresholded,
@@ -230,14 +231,18 @@ class FinetunedRouter(Thresholded):
 
     def save(self, path: Path) -> Path:
         def write(folder: Path) -> None:
-            self.embedder.model.save(str(folder / TUNED_DIR))  # type: ignore[attr-defined]
+            with quiet_transformers():
+                self.embedder.model.save(str(folder / TUNED_DIR))  # type: ignore[attr-defined]
             arrays = self.head.arrays()
             if self.config["frozen_weight"] > 0:
                 arrays |= {f"frozen_{k}": v for k, v in self.frozen_head.arrays().items()}
             np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
             export_onnx(folder / ONNX_FILE, self.views(), self.config["serve_precision"])
 
-        state = {"tuned": fingerprint(self.embedder).model_dump(), "training": self.training}
+        # the sha256 of the tuned weights in memory, as `load` checks them: a router loaded
+        # from a folder (then calibrated) and saved again records the same one
+        tuned = fingerprint(_Tuned(self.embedder.model, self.embedder.name))  # type: ignore[attr-defined]
+        state = {"tuned": tuned.model_dump(), "training": self.training}
         classes = self.head.classes
         return save_router(self, path, write, self.config, classes, self.base_embedder, state)
 

@@ -1,0 +1,62 @@
+"""`inhouse serve` (the private server) and `inhouse usage` (what each key used and cost)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+CONFIG = typer.Option("--config", "-c", help="The server's serve.toml (see docs/serve.md).")
+
+
+def serve(
+    config: Annotated[Path, CONFIG] = Path("serve.toml"),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes; they share one state.")] = 1,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    ssl_certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
+) -> None:
+    """The private server: OpenAI API, recommend, support.  e.g. inhouse serve -c serve.toml"""
+    from inhouse.serve.run import serve as run
+
+    run(config, host, port, workers, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile)
+
+
+def usage(
+    config: Annotated[Path, CONFIG] = Path("serve.toml"),
+    since: Annotated[str, typer.Option(help="A span (7d, 12h, 30m) or a date.")] = "7d",
+    by: Annotated[str, typer.Option(help="Group by key, model or endpoint.")] = "key",
+) -> None:
+    """Requests, tokens, CPU seconds, USD per key or model.  e.g. inhouse usage --since 7d"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from inhouse.serve.config import load_config
+    from inhouse.serve.metering import parse_since
+    from inhouse.serve.state import open_state
+
+    state = open_state(load_config(config).state, create=False)
+    try:
+        totals = state.usage(parse_since(since), by)
+    finally:
+        state.close()
+    columns = [by, "requests", "errors", "tokens_in", "tokens_out", "cpu_seconds", "usd"]
+    rows = [
+        [t.group, str(t.requests), str(t.errors), str(t.tokens_in), str(t.tokens_out),
+         f"{t.cpu_seconds:.3f}", f"{t.usd:.6f}"]
+        for t in totals
+    ]  # fmt: skip
+    console = Console()
+    if not console.is_terminal:  # plain TSV for scripts and pipes
+        for row in [columns, *rows]:
+            sys.stdout.write("\t".join(row) + "\n")
+        return
+    table = Table(title=f"Usage since {since}, by {by}")
+    for n, name in enumerate(columns):
+        table.add_column(name, justify="left" if n == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table if rows else f"No requests since {since}.")

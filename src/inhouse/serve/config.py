@@ -1,0 +1,164 @@
+"""`serve.toml`: what the server loads and how it meters, as one typed model.
+
+    >>> config = load_config(Path("serve.toml"))
+    >>> config.recommenders["shop"]
+    PosixPath('/srv/models/rec')
+
+Relative paths are read from the folder of the config file. A bad file is a `ConfigError`
+naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from inhouse.bakeoff.prices import Tokenizer
+from inhouse.errors import ConfigError
+from inhouse.models.embedder import DEFAULT_EMBEDDER
+
+SUPPORT_MODEL = "inhouse-support"  # the chat model name of the grounded support assistant
+
+
+class SupportConfig(BaseModel):
+    """The support assistant behind `inhouse-support` and `/v1/support/*`."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    router: str | None = None
+    """Name (in `[routers]`) of the router that routes its messages; None: the only one, if any."""
+    index: str | None = None
+    """Name (in `[indexes]`) of the help-center index it answers from; None: the only one."""
+
+
+class ServeConfig(BaseModel):
+    """Everything `inhouse serve` reads from `serve.toml`."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    recommenders: dict[str, Path] = Field(default_factory=dict)
+    """Recommenders to serve at /v1/recommendations: model name -> saved folder."""
+    routers: dict[str, Path] = Field(default_factory=dict)
+    """Intent routers to serve at /v1/support/route: model name -> saved folder."""
+    indexes: dict[str, Path] = Field(default_factory=dict)
+    """Help-center indexes: model name -> saved folder (made by `inhouse support index`)."""
+    embedders: list[str] = Field(default_factory=lambda: [DEFAULT_EMBEDDER])
+    """Embedders to serve at /v1/embeddings, by model registry name (`inhouse models list`)."""
+    support: SupportConfig = Field(default_factory=SupportConfig)
+    """Which router and index make the support assistant."""
+    state: Path = Path("inhouse-state.sqlite3")
+    """SQLite database of keys, rate-limit counters and usage; its secret sits beside it."""
+    audit_log: Path = Path("inhouse-audit.jsonl")
+    """Append-only, hash-chained JSONL audit log: one line per request."""
+    log_bodies: bool = False
+    """Write request and response bodies into the audit log, after PII redaction."""
+    machine_usd_per_hour: float | None = Field(default=None, ge=0)
+    """What the machine costs per hour; None: the bake-off price table's default machine."""
+    machine_cpus: int | None = Field(default=None, gt=0)
+    """CPUs that price buys (None: the table machine's vCPUs, else this machine's count). A
+    request costs its CPU seconds at price / (3600 * cpus)."""
+    tokenizer: Tokenizer = "o200k"
+    """Tokenizer family that counts usage tokens, so usage compares to API prices per token."""
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    """Larger request bodies are refused with 413."""
+    max_embedding_inputs: int = Field(default=2048, gt=0)
+    """Most texts one embeddings request may carry (OpenAI's own limit is 2048)."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Browser origins allowed by CORS, e.g. ["https://app.example.com"]; empty: CORS off."""
+    metrics_public: bool = False
+    """Serve /metrics without a key; by default it needs a key with the admin scope."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        seen: dict[str, str] = {SUPPORT_MODEL: "the support assistant"}
+        tables = {
+            "embedders": self.embedders,
+            "recommenders": list(self.recommenders),
+            "routers": list(self.routers),
+            "indexes": list(self.indexes),
+        }
+        for table, names in tables.items():
+            for name in names:
+                if name in seen:
+                    raise ValueError(
+                        f"model name {name!r} in {table} is taken by {seen[name]}; every served "
+                        "model needs its own name (it is the `model` of requests)"
+                    )
+                seen[name] = table
+        return self
+
+    @model_validator(mode="after")
+    def _support_names(self) -> Self:
+        for field, names in (("router", self.routers), ("index", self.indexes)):
+            chosen = getattr(self.support, field)
+            if chosen is not None and chosen not in names:
+                table = "routers" if field == "router" else "indexes"
+                raise ValueError(
+                    f"support.{field} = {chosen!r} is not in [{table}] "
+                    f"(known: {', '.join(names) or 'none'}); add it there or fix the name"
+                )
+        return self
+
+    def support_parts(self) -> tuple[str | None, str | None]:
+        """The router and index names of the support assistant (None where there is none)."""
+
+        def pick(chosen: str | None, names: dict[str, Path]) -> str | None:
+            return chosen if chosen is not None else (next(iter(names)) if names else None)
+
+        return pick(self.support.router, self.routers), pick(self.support.index, self.indexes)
+
+    def usd_per_cpu_second(self) -> float:
+        """The price of one CPU second on this machine."""
+        price, cpus = self.machine_usd_per_hour, self.machine_cpus
+        if price is None:
+            from inhouse.bakeoff.prices import DEFAULT_MACHINE, load_prices
+
+            machine = load_prices().machines[DEFAULT_MACHINE]
+            price, cpus = machine.usd_per_hour, cpus or machine.vcpus
+        return price / (3600 * (cpus or os.cpu_count() or 1))
+
+    def resolve(self, base: Path) -> ServeConfig:
+        """This config with relative paths read from `base` (the config file's folder)."""
+
+        def at(path: Path) -> Path:
+            return path if path.is_absolute() else (base / path).resolve()
+
+        return self.model_copy(
+            update={
+                "recommenders": {n: at(p) for n, p in self.recommenders.items()},
+                "routers": {n: at(p) for n, p in self.routers.items()},
+                "indexes": {n: at(p) for n, p in self.indexes.items()},
+                "state": at(self.state),
+                "audit_log": at(self.audit_log),
+            }
+        )
+
+
+def load_config(path: Path) -> ServeConfig:
+    """Read and check `serve.toml`; errors name the file and the field."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such config file; write one (see docs/serve.md) or pass --config FILE"
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read it ({e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    try:
+        config = ServeConfig.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            known = ", ".join(ServeConfig.model_fields)
+            msg = f"unknown field; the fields are: {known}"
+        raise ConfigError(f"{path}: {field}: {msg}") from None
+    return config.resolve(path.parent.resolve())

@@ -1,0 +1,118 @@
+"""The artifacts a server process holds: embedders, recommenders, routers, indexes, assistant.
+
+    >>> models = Models.load(config)
+    >>> [card.id for card in models.cards]
+    ['all-MiniLM-L6-v2', 'shop', 'bank-router', 'bank-help', 'inhouse-support']
+
+Everything is loaded once at start-up. An artifact built with a loaded embedder (same weights)
+shares it instead of loading another copy. The models share state that is not safe across
+threads, so every computation holds `Models.lock`: one request computes at a time in a worker
+process, and `--workers N` serves N at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inhouse import artifacts
+from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder, fingerprint
+from inhouse.recommend.service import RecommendService
+from inhouse.serve.config import SUPPORT_MODEL, ServeConfig
+from inhouse.serve.protocol import ModelCard
+from inhouse.support.service import SupportService
+
+
+def _manifest_sha256(folder: Path) -> str:
+    return hashlib.sha256((folder / artifacts.MANIFEST).read_bytes()).hexdigest()
+
+
+def load_embedder_named(name: str) -> Embedder:
+    """An embedder by registry name; the embedded default needs no registration."""
+    from inhouse.models.load import load_embedder, load_embedder_by_name
+
+    return load_embedder() if name == DEFAULT_EMBEDDER else load_embedder_by_name(name)
+
+
+@dataclass
+class Models:
+    """Every loaded model by name, and the cards `GET /v1/models` lists."""
+
+    embedders: dict[str, Embedder] = field(default_factory=dict)
+    recommenders: dict[str, RecommendService] = field(default_factory=dict)
+    routers: dict[str, SupportService] = field(default_factory=dict)
+    assistant: SupportService | None = None
+    assistant_router: str | None = None
+    cards: list[ModelCard] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, config: ServeConfig) -> Models:
+        """Load everything `config` names (a missing or bad artifact is an InhouseError)."""
+        from inhouse.support.retrieve.base import read_index
+        from inhouse.support.retrieve.registry import load_retriever
+        from inhouse.support.route.base import read_router
+        from inhouse.support.route.registry import load_router
+
+        models, now = cls(), int(time.time())
+        for name in config.embedders:
+            emb = models.embedders[name] = load_embedder_named(name)
+            card = ModelCard(id=name, created=now, kind="embedder", sha256=fingerprint(emb).sha256)
+            models.cards.append(card)
+        for name, path in config.recommenders.items():
+            models.recommenders[name] = RecommendService(path)
+            folder, manifest = artifacts.read(path, "recommend")
+            models._card(name, "recommender", folder, manifest, now)
+        routers, indexes = {}, {}
+        for name, path in config.routers.items():
+            folder, manifest = read_router(path)
+            routers[name] = load_router(path, models._shared(manifest.base_model))
+            models.routers[name] = SupportService.of(router=routers[name])
+            models._card(name, "router", folder, manifest, now)
+        for name, path in config.indexes.items():
+            folder, manifest = read_index(path)
+            indexes[name] = load_retriever(path, models._shared(manifest.base_model))
+            models._card(name, "index", folder, manifest, now)
+        router_name, index_name = config.support_parts()
+        if index_name is not None:
+            router = routers[router_name] if router_name is not None else None
+            models.assistant = SupportService.of(router=router, retriever=indexes[index_name])
+            models.assistant_router = router_name
+            parts = f"{index_name}+{router_name}" if router_name else index_name
+            digest = hashlib.sha256(
+                "".join(
+                    c.sha256 for c in models.cards if c.id in (router_name, index_name)
+                ).encode()
+            ).hexdigest()
+            card = ModelCard(
+                id=SUPPORT_MODEL, created=now, kind="assistant", system=parts, sha256=digest
+            )
+            models.cards.append(card)
+        return models
+
+    def _shared(self, built: artifacts.ModelRecord | None) -> Embedder | None:
+        """A loaded embedder with the weights `built` names, to share instead of loading one."""
+        if built is None:
+            return None
+        for emb in self.embedders.values():
+            fp = fingerprint(emb)
+            if (fp.sha256, fp.dim) == (built.sha256, built.dim):
+                return emb
+        return None
+
+    def _card(
+        self, name: str, kind: str, folder: Path, manifest: artifacts.Manifest, now: int
+    ) -> None:
+        base = manifest.base_model.name if manifest.base_model else None
+        sha256 = _manifest_sha256(folder)
+        card = ModelCard(
+            id=name, created=now, kind=kind, system=manifest.system, base_model=base, sha256=sha256
+        )
+        self.cards.append(card)
+
+    def names(self, kind: str) -> list[str]:
+        """The loaded models of one kind, in load order."""
+        return [c.id for c in self.cards if c.kind == kind]

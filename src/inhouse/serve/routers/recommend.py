@@ -1,0 +1,53 @@
+"""POST /v1/recommendations: a user id or a session of item ids -> ranked items, with reasons.
+
+An unknown user is a cold start, not an error: the most popular items, with `fallback` true
+and a note saying the user has no history.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from inhouse.serve.auth import RecommendKey
+from inhouse.serve.context import context, note
+from inhouse.serve.errors import unknown_model
+from inhouse.serve.metering import Meter
+from inhouse.serve.protocol import Reason, RecommendedItem, RecommendRequest, RecommendResponse
+
+router = APIRouter()
+
+
+@router.post("/v1/recommendations", response_model=RecommendResponse)
+def recommend(body: RecommendRequest, request: Request, key: RecommendKey) -> RecommendResponse:
+    ctx = context(request)
+    services = ctx.models.recommenders
+    name = body.model if body.model is not None else next(iter(services), None)
+    if name not in services or (body.model is None and len(services) > 1):
+        raise unknown_model(body.model, "recommender", list(services))
+    note(request, model=name)
+    service, excluded = services[name], set(body.exclude)
+    k = body.k + len(excluded)  # ask for enough to drop the excluded ones
+    with ctx.models.lock, Meter() as meter:
+        if body.user_id is not None:
+            response = service.for_user(body.user_id, k=k, explain=body.explain)
+        else:
+            response = service.for_items(body.item_ids or [], k=k, explain=body.explain)
+    note(request, cpu_seconds=meter.cpu_seconds)
+    items = [
+        RecommendedItem(
+            item_id=s.item_id,
+            title=s.title,
+            score=s.score,
+            because=[Reason(item_id=h, contribution=c) for h, c in s.because],
+        )
+        for s in response.items
+        if s.item_id not in excluded
+    ][: body.k]
+    return RecommendResponse(
+        model=name,
+        system=response.system,
+        user_id=response.user_id,
+        items=items,
+        fallback=response.fallback,
+        notes=response.notes,
+    )

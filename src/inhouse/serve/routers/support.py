@@ -1,0 +1,80 @@
+"""POST /v1/support/route and POST /v1/support/ask: the support workload's own endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Request
+
+from inhouse.serve.auth import SupportKey
+from inhouse.serve.config import SUPPORT_MODEL
+from inhouse.serve.context import context, note
+from inhouse.serve.errors import unknown_model
+from inhouse.serve.metering import Meter, tokens
+from inhouse.serve.protocol import AskResponse, Citation, RouteResponse, SupportInfo, SupportRequest
+from inhouse.support.answer.answerer import Answer
+from inhouse.support.service import SupportService
+
+router = APIRouter()
+
+
+def info_of(answer: Answer) -> SupportInfo:
+    """How an answer was made, as the wire's `SupportInfo`."""
+    return SupportInfo(
+        intent=answer.intent,
+        confidence=answer.confidence,
+        escalate=answer.escalate,
+        reason=answer.reason,
+        citations=[
+            Citation(article_id=c.article_id, title=c.title, passage=c.passage, score=c.score)
+            for c in answer.citations
+        ],
+    )
+
+
+def assistant(request: Request, model: str | None) -> SupportService:
+    """The support assistant, when `model` names it (or is left out) and one is loaded."""
+    service = context(request).models.assistant
+    if service is None or model not in (None, SUPPORT_MODEL):
+        raise unknown_model(model, "assistant", [SUPPORT_MODEL] if service else [])
+    note(request, model=SUPPORT_MODEL)
+    return service
+
+
+def ask(request: Request, question: str) -> Answer:
+    """Ask the assistant, metering the tokens in and out and the CPU time."""
+    ctx = context(request)
+    service = ctx.models.assistant
+    assert service is not None, "ask() before assistant()"
+    with ctx.models.lock, Meter() as meter:
+        answer = service.ask(question)
+    tokenizer = ctx.config.tokenizer
+    note(
+        request,
+        tokens_in=tokens([question], tokenizer),
+        tokens_out=tokens([answer.answer], tokenizer),
+        cpu_seconds=meter.cpu_seconds,
+    )
+    return answer
+
+
+@router.post("/v1/support/route", response_model=RouteResponse)
+def route(body: SupportRequest, request: Request, key: SupportKey) -> RouteResponse:
+    ctx = context(request)
+    routers = ctx.models.routers
+    name = body.model or ctx.models.assistant_router or next(iter(routers), None)
+    if name not in routers:
+        raise unknown_model(body.model, "router", list(routers))
+    note(request, model=name)
+    with ctx.models.lock, Meter() as meter:
+        routed = routers[name].route(body.message)
+    n = tokens([body.message], ctx.config.tokenizer)
+    note(request, tokens_in=n, cpu_seconds=meter.cpu_seconds)
+    return RouteResponse(model=name, **asdict(routed))
+
+
+@router.post("/v1/support/ask", response_model=AskResponse)
+def support_ask(body: SupportRequest, request: Request, key: SupportKey) -> AskResponse:
+    assistant(request, body.model)
+    answer = ask(request, body.message)
+    return AskResponse(model=SUPPORT_MODEL, answer=answer.answer, **info_of(answer).model_dump())

@@ -1,0 +1,56 @@
+"""`inhouse serve`: uvicorn in front of the app, one or several worker processes.
+
+Uvicorn drains on SIGTERM: it stops accepting, lets in-flight requests finish (up to
+`graceful_seconds`), then exits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from inhouse.errors import ConfigError
+from inhouse.serve.app import CONFIG_ENV
+from inhouse.serve.config import load_config
+from inhouse.serve.metrics import MULTIPROC_ENV
+
+
+def serve(
+    config_path: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    graceful_seconds: int = 30,
+    ssl_keyfile: Path | None = None,
+    ssl_certfile: Path | None = None,
+) -> None:
+    """Check the config, then serve it until SIGINT or SIGTERM."""
+    import uvicorn
+
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: give 1 or more worker processes")
+    if (ssl_keyfile is None) != (ssl_certfile is None):
+        raise ConfigError("TLS needs both --ssl-keyfile and --ssl-certfile; give both or neither")
+    config_path = Path(config_path).resolve()
+    load_config(config_path)  # a bad file fails here, once, not in every worker
+    os.environ[CONFIG_ENV] = str(config_path)
+    made = None
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="inhouse-metrics-")
+    try:
+        uvicorn.run(
+            "inhouse.serve.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=graceful_seconds,
+            ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+            ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+            log_level="info",
+        )
+    finally:
+        if made is not None:  # the workers' metric files live as long as the server
+            shutil.rmtree(made, ignore_errors=True)
