@@ -56,29 +56,33 @@ def create(
 
 
 @app.command("list")
-def list_keys(config: Annotated[Path, CONFIG] = Path("serve.toml")) -> None:
-    """Every key (never the key itself) with its scopes, limits and this month's spend."""
+def list_keys(
+    config: Annotated[Path, CONFIG] = Path("serve.toml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the keys as JSON.")] = False,
+) -> None:
+    """Every key (never the key itself) with its scopes, limits and this month's spend
+    (tab-separated off a terminal)."""
     import time
 
-    from rich.table import Table
+    from inhouse.cli.output import emit
 
     with _state(config) as state:
-        table = Table(title=f"API keys ({state.path})")
-        for column in ("name", "id", "scopes", "rpm", "budget_usd", "spent_usd", "created", ""):
-            table.add_column(column)
-        for key in state.list_keys():
-            created = datetime.fromtimestamp(key.created, UTC).strftime("%Y-%m-%d %H:%M")
-            table.add_row(
-                key.name,
-                key.id,
-                ",".join(key.scopes),
-                "-" if key.rpm is None else str(key.rpm),
-                "-" if key.budget_usd is None else f"{key.budget_usd:g}",
-                f"{state.spent(key.name, time.time()):.4f}",
-                created,
-                "[red]revoked[/]" if key.revoked else "",
-            )
-    console.print(table)
+        rows = [
+            {
+                "name": key.name,
+                "id": key.id,
+                "scopes": ",".join(key.scopes),
+                "rpm": key.rpm,
+                "budget_usd": key.budget_usd,
+                "spent_usd": round(state.spent(key.name, time.time()), 4),
+                "created": datetime.fromtimestamp(key.created, UTC).strftime("%Y-%m-%d %H:%M"),
+                "status": "revoked" if key.revoked else "active",
+            }
+            for key in state.list_keys()
+        ]
+        title = f"API keys ({state.path})"
+    columns = ("name", "id", "scopes", "rpm", "budget_usd", "spent_usd", "created", "status")
+    emit(rows, title, as_json, columns=columns)
 
 
 @app.command("revoke")

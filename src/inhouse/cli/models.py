@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from inhouse.cli.output import human_size
 
@@ -54,23 +53,29 @@ def list_cmd(
 
 
 def _print_catalogue() -> None:
+    from inhouse.cli.output import emit
     from inhouse.models.catalogue import load_catalogue
 
-    cat = Table(title="Catalogue (bring one in: inhouse models pull HF_ID, or add PATH)")
-    cat.add_column("name", no_wrap=True)
-    for col in ("task", "params", "dim", "context", "licence", "hf id"):
-        cat.add_column(col)
-    uses = Table.grid(padding=(0, 2))
+    rows = []
     for c in load_catalogue():
         context = f"{c.context_length:,}"
         if c.context_length_extended:
             context += f" ({c.context_length_extended:,} YaRN)"
-        cat.add_row(
-            c.name, c.task, c.parameters, str(c.dimensions or ""), context, c.licence, c.hf_id
+        rows.append(
+            {
+                "name": c.name,
+                "task": c.task,
+                "params": c.parameters,
+                "dim": str(c.dimensions or ""),
+                "context": context,
+                "licence": c.licence,
+                "hf id": c.hf_id,
+                "lab": c.lab,
+                "recommended use": c.recommended_use,
+            }
         )
-        uses.add_row(f"[bold]{c.name}[/]", f"{c.recommended_use} [dim]({c.lab})[/]")
-    console.print(cat)
-    console.print(uses)
+    title = "Catalogue (bring one in: inhouse models pull HF_ID, or add PATH)"
+    emit(rows, title, styles={"name": {"no_wrap": True}, "recommended use": {"ratio": 3}})
 
 
 @app.command()

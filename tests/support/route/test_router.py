@@ -214,6 +214,7 @@ class TestFinetuned(RouterContract):
         router.save(tmp_path / "r")
         again = load_router(tmp_path / "r")
         again.calibrate(OOS_VAL, ["oos"] * len(OOS_VAL))
+        self.float32(again, monkeypatch)
         again.save(tmp_path / "r")
         third = load_router(tmp_path / "r")
         assert third.threshold == again.threshold
