@@ -16,7 +16,7 @@ demo: .venv/installed
 	.venv/bin/inhouse demo
 
 test: .venv/installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2  # two workers: the suite is CPU-bound and CI has 2 cores
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/ruff format --check src tests benchmarks
 	.venv/bin/mypy src
