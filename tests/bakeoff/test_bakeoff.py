@@ -130,3 +130,18 @@ def test_bakeoff_refuses_bad_flags_before_reading_data(
     with pytest.raises(ConfigError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         run_bakeoff(workload, tmp_path / "out", run, **paths)
     assert not (tmp_path / "out").exists()
+
+
+def test_recommend_bakeoff_counts_the_users_the_tie_rule_decided(tmp_path: Path) -> None:
+    from inhouse.bakeoff.company import load_events
+    from tests.bakeoff.test_company import _tied_files
+
+    data = load_events(*_tied_files(tmp_path, shuffle_seed=3))
+    run = Bakeoff(prices=load_prices(), systems=["popularity"], api_models=["gpt-5-nano"])
+    result = bakeoff(data, run)
+    extra = result.model_extra or {}
+    assert extra["equal_timestamps"]["users"] == 30 and extra["equal_timestamps"]["held_out"] == 30
+    note = extra["assumptions"]["equal timestamps"]
+    assert note.startswith("30 of 30 users have events at the same timestamp")
+    report = write_bakeoff([result], run, tmp_path / "out")
+    assert "30 of 30 users have events at the same timestamp" in report.read_text()

@@ -7,6 +7,7 @@ checkerboard. `live` starts the real app under uvicorn on 127.0.0.1, on a free p
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -50,7 +51,11 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory: pytest.TempPathFactory, _private_cache: Path) -> Path:
     """A folder with router/, index/ and rec/ in it."""
-    root = tmp_path_factory.mktemp("served")
+    return build_artifacts(tmp_path_factory.mktemp("served"))
+
+
+def build_artifacts(root: Path) -> Path:
+    """Fit and save the tiny router, index and recommender into `root` (benchmarks use it)."""
     make_router("logistic", shared_embedder()).fit(TEXTS, INTENTS).save(root / "router")
     retriever = make_retriever("hybrid", shared_embedder())
     retriever.index(articles_frame())
@@ -59,6 +64,14 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory, _private_cache: Path) ->
     rec.fit(cb.events(), cb.catalog())
     rec.save(root / "rec")
     return root
+
+
+def bench_artifacts(root: Path) -> Path:
+    """For a benchmark: `root` as its private inhouse cache, and the artifacts in `root/art`."""
+    os.environ["INHOUSE_CACHE_DIR"] = str(root / "cache")
+    os.environ["INHOUSE_REGISTRY"] = str(root / "cache" / "models.json")
+    (root / "art").mkdir()
+    return build_artifacts(root / "art")
 
 
 def write_config(folder: Path, artifacts: Path, extra: str = "") -> Path:

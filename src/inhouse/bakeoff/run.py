@@ -50,9 +50,14 @@ def demo_systems(dataset: str) -> list[str] | None:
 
 # the company files each workload reads, by flag name
 WORKLOAD_FILES: dict[str, tuple[str, ...]] = {
-    "support": ("tickets", "articles"),
-    "recommend": ("catalog", "events"),
+    "support": ("tickets", "articles", "test_tickets"),
+    "recommend": ("catalog", "events", "test_events"),
 }
+
+
+def flag(name: str) -> str:
+    """`test_events` -> `--test-events`."""
+    return "--" + name.replace("_", "-")
 
 
 def system_names(workload: str) -> dict[str, list[str]]:
@@ -68,20 +73,32 @@ def system_names(workload: str) -> dict[str, list[str]]:
     return {"routing": list(ROUTERS), "retrieval": list(RETRIEVERS), "responses": list(RESPONSES)}
 
 
+def foreign_flags(workload: str, flags: list[str]) -> ConfigError:
+    """The error for file flags (`--catalog`) that belong to the other workload."""
+    other = next(w for w in WORKLOADS if w != workload)
+    own = ", ".join(flag(k) for k in WORKLOAD_FILES[workload])
+    return ConfigError(
+        f"{', '.join(flags)}: {'not flags' if len(flags) > 1 else 'not a flag'} of the "
+        f"{workload} bake-off, which reads {own}; drop it, or run `inhouse bakeoff {other}`"
+    )
+
+
 def check_request(workload: str, run: Bakeoff, files: dict[str, Path | None] | None = None) -> None:
     """Refuse, before any data is read, an unknown workload, a file flag of the other workload
     and an unknown `--systems` name."""
     if workload not in WORKLOADS:
         raise ConfigError(f"unknown workload {workload}; use {' or '.join(WORKLOADS)}")
     own = WORKLOAD_FILES[workload]
-    foreign = [f"--{k}" for k, v in (files or {}).items() if v is not None and k not in own]
+    foreign = [flag(k) for k, v in (files or {}).items() if v is not None and k not in own]
     if foreign:
-        other = next(w for w in WORKLOADS if w != workload)
-        raise ConfigError(
-            f"{', '.join(foreign)}: {'not flags' if len(foreign) > 1 else 'not a flag'} of the "
-            f"{workload} bake-off, which reads "
-            f"{' and '.join('--' + k for k in own)}; drop it, or run `inhouse bakeoff {other}`"
-        )
+        raise foreign_flags(workload, foreign)
+    given = files or {}
+    for test, train in (("test_events", "events"), ("test_tickets", "tickets")):
+        if given.get(test) is not None and given.get(train) is None:
+            raise ConfigError(
+                f"{flag(test)} is a test split of your own {flag(train)} file; give "
+                f"{flag(train)} too (the training file, from which validation is also taken)"
+            )
     known = [n for names in system_names(workload).values() for n in names]
     unknown = [s for s in run.systems or [] if s not in known]
     if unknown:
@@ -132,29 +149,30 @@ def bench_company(
     tickets: Path | None = None,
     articles: Path | None = None,
     embedder: Embedder | None = None,
+    test_events: Path | None = None,
+    test_tickets: Path | None = None,
 ) -> list[BenchResult]:
     """Bake off on the company's own files (validated before any work starts): recommend on
     a catalog and events; support routing on tickets, and with `articles` also article search,
-    scored on the tickets that name the article that answered them."""
+    scored on the tickets that name the article that answered them. `test_events` /
+    `test_tickets` are the company's own test split, used instead of the seeded one."""
     from inhouse.bakeoff.company import load_events, load_support
 
-    check_request(
-        workload, run, dict(catalog=catalog, events=events, tickets=tickets, articles=articles)
-    )
+    files = dict(catalog=catalog, events=events, tickets=tickets, articles=articles)
+    check_request(workload, run, files | dict(test_events=test_events, test_tickets=test_tickets))
     if workload == "recommend":
         if catalog is None or events is None:
             raise ConfigError("recommend on company data needs both --catalog and --events")
-        data = load_events(catalog, events)
-        run.fingerprints["company data"] = files_fingerprint(
-            {Path(catalog).name: Path(catalog), Path(events).name: Path(events)}
-        )
+        data = load_events(catalog, events, test_events)
+        given = [Path(p) for p in (catalog, events, test_events) if p is not None]
+        run.fingerprints["company data"] = files_fingerprint({p.name: p for p in given})
         return [bakeoff(data, run)]
     if tickets is None:
         raise ConfigError(
             "support on company data needs --tickets (with an intent column; see docs/data.md)"
         )
-    intents, queries = load_support(tickets, articles)
-    given = [Path(p) for p in (tickets, articles) if p is not None]
+    intents, queries = load_support(tickets, articles, test_tickets)
+    given = [Path(p) for p in (tickets, articles, test_tickets) if p is not None]
     run.fingerprints["company data"] = files_fingerprint({p.name: p for p in given})
     if embedder is None:
         from inhouse.models.load import load_embedder
@@ -186,9 +204,12 @@ def run_bakeoff(
     tickets: Path | None = None,
     articles: Path | None = None,
     embedder: Embedder | None = None,
+    test_events: Path | None = None,
+    test_tickets: Path | None = None,
 ) -> tuple[list[BenchResult], Path]:
     """`inhouse bakeoff`: a named dataset or company files, one report."""
     files = dict(catalog=catalog, events=events, tickets=tickets, articles=articles)
+    files |= dict(test_events=test_events, test_tickets=test_tickets)
     check_request(workload, run, files)
     company = any(p is not None for p in files.values())
     if dataset is not None and company:
@@ -205,7 +226,9 @@ def run_bakeoff(
     if dataset is not None:
         results = [bench_dataset(workload, dataset, run, data_dir)]
     else:
-        results = bench_company(workload, run, catalog, events, tickets, articles, embedder)
+        results = bench_company(
+            workload, run, catalog, events, tickets, articles, embedder, test_events, test_tickets
+        )
     return results, write_bakeoff(results, run, out_dir)
 
 

@@ -47,7 +47,10 @@ class Bakeoff:
     """Where progress is printed."""
 
     def step(self, message: str) -> None:
-        self.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False)
+        """One timestamped line per stage, never wrapped, so a log reads line by line."""
+        self.console.print(
+            f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False, soft_wrap=True
+        )
 
 
 def files_fingerprint(files: dict[str, Path]) -> dict[str, str]:
@@ -129,7 +132,17 @@ def bakeoff_recommend(data: RecommendData, run: Bakeoff) -> BenchResult:
     run.step(f"recommend bench on {data.name}: systems {', '.join(run.systems or ['(all)'])}")
     result = bench_recommend(data, run.systems)
     run.step("building rerank prompts from each test user's history")
-    return _finish(result, run, [P.recommend_rerank(data)], published_rows(data.name, []))
+    result = _finish(result, run, [P.recommend_rerank(data)], published_rows(data.name, []))
+    if not data.ties:
+        return result
+    t = data.ties
+    note = (
+        f"{t['users']} of {t['of']} users have events at the same timestamp, and for "
+        f"{t['held_out']} the validation or test event was decided by the rule: {t['rule']}"
+    )
+    run.step(f"equal timestamps: {note}")
+    assumptions = {**(result.model_extra or {}).get("assumptions", {}), "equal timestamps": note}
+    return result.model_copy(update={"equal_timestamps": t, "assumptions": assumptions})
 
 
 def bakeoff_retrieval(data: RetrievalData, run: Bakeoff, embedder: Embedder) -> BenchResult:

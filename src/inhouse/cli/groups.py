@@ -10,6 +10,11 @@ import typer
 GROUPS: dict[str, tuple[str, str]] = {
     "artifacts": ("artifacts", "Saved model versions.  e.g. inhouse artifacts list ./router"),
     "audit": ("audit", "The server's audit log.  e.g. inhouse audit verify inhouse-audit.jsonl"),
+    "bakeoff": (
+        "bakeoff",
+        "Bake off in-house vs off-the-shelf vs API on your data; writes one HTML report.  "
+        "e.g. inhouse bakeoff support --tickets tickets.csv --out ./bakeoff",
+    ),
     "bench": ("bench", "Bench JSON.  e.g. inhouse bench support --dataset banking77 --out b.json"),
     "data": ("data", "Check company data files.  e.g. inhouse data check events.csv --kind events"),
     "datasets": ("datasets", "Public benchmark datasets.  e.g. inhouse datasets list"),
@@ -27,7 +32,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     ),
 }
 # module under inhouse.cli -> its functions registered as top-level commands
-COMMANDS: dict[str, tuple[str, ...]] = {"demo": ("bakeoff", "demo"), "serve": ("serve", "usage")}
+COMMANDS: dict[str, tuple[str, ...]] = {"demo": ("demo",), "serve": ("serve", "usage")}
 
 
 def register(app: typer.Typer) -> None:

@@ -19,12 +19,6 @@ def registry_names(module: str, attr: str = "SYSTEMS") -> Callable[[], str]:
     return lambda: ", ".join(list(getattr(importlib.import_module(module), attr)))
 
 
-def workloads() -> str:
-    from inhouse.bakeoff.run import WORKLOADS
-
-    return " or ".join(WORKLOADS)
-
-
 def datasets(workload: str | None = None) -> Callable[[], str]:
     """`'a, b'`: the catalogue's datasets (of `workload`), read when asked for."""
 

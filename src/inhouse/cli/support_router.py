@@ -24,7 +24,13 @@ def fit_router(
         str | None, typer.Option(help="One of: {systems}. Default: {default}.")
     ] = None,
     valid_fraction: Annotated[
-        float, typer.Option(help="Share of each intent held out to set the out-of-scope threshold.")
+        float,
+        typer.Option(
+            help=(
+                "Share of each intent held out to set the out-of-scope threshold (only when "
+                "some tickets have intent `oos`; else every ticket is fitted on)."
+            )
+        ),
     ] = 0.1,
     intents: Annotated[
         Path | None, typer.Option(help="File of allowed intents, one a line; others are errors.")
@@ -58,6 +64,13 @@ def fit_router(
         console.print(
             f"out-of-scope threshold {c['threshold']:.4f} (held-out in-scope accuracy "
             f"{c['val_in_scope_accuracy']:.3f}, out-of-scope recall {c['val_oos_recall']:.3f})"
+        )
+    if not report.oos_detection:
+        console.print(
+            "out-of-scope detection is off: no ticket has intent `oos`, so every message is "
+            "routed to its nearest intent and all tickets were used to fit. To turn it on, add "
+            "tickets with intent `oos` (messages you do not handle) and fit again; "
+            f"{valid_fraction:.0%} of each intent is then held out to set the threshold."
         )
     console.print(f"saved to {escape(str(out))}")
 

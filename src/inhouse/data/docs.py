@@ -15,10 +15,15 @@ from inhouse.data.schema import EXAMPLES, SCHEMAS, Schema
 # which commands read each kind of file
 READ_BY: dict[str, list[str]] = {
     "catalog": ["inhouse recommend fit --catalog", "inhouse bakeoff recommend --catalog"],
-    "events": ["inhouse recommend fit --events", "inhouse bakeoff recommend --events"],
+    "events": [
+        "inhouse recommend fit --events",
+        "inhouse bakeoff recommend --events",
+        "inhouse bakeoff recommend --test-events (your own test split)",
+    ],
     "tickets": [
         "inhouse support fit-router --tickets (needs `intent`)",
         "inhouse bakeoff support --tickets (needs `intent`)",
+        "inhouse bakeoff support --test-tickets (your own test split, same intents)",
     ],
     "articles": ["inhouse support index --articles", "inhouse bakeoff support --articles"],
     "messages": ["inhouse support route ROUTER --file"],

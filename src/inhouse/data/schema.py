@@ -146,7 +146,18 @@ SCHEMAS: dict[str, Schema] = {
                 "timestamp",
                 nonempty=True,
                 example="2024-01-31T12:00:00Z",
-                doc="When, in UTC; the last events of each user are held out for testing.",
+                doc=(
+                    "When, in UTC; the last events of each user are held out for testing. "
+                    "Events of one user at the same time are ordered by `sequence`, then by "
+                    "item_id, never by their order in the file."
+                ),
+            ),
+            Column(
+                "sequence",
+                "float",
+                required=False,
+                example="2",
+                doc="Order of the user's events that share a timestamp: smaller first.",
             ),
             Column(
                 "event",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from inhouse.data.order import sort_events
 from inhouse.datasets.types import RecCase, RecommendData
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
@@ -268,7 +269,7 @@ def load_online_retail(folder: Path, name: str, protocol: str) -> RecommendData:
         pl.lit("purchase").alias("event"),
         pl.col("quantity").cast(pl.Float64).alias("value"),
     )
-    events = _events(events.with_row_index("row").sort("timestamp", "row"))
+    events = sort_events(_events(events), by_user=False)  # one time line, ties by TIE_RULE
     end = events["timestamp"].max()
     assert isinstance(end, datetime), "online-retail: no purchases"
     test_start = end - RETAIL_PERIOD

@@ -38,6 +38,9 @@ class RecommendData:
     valid: list[RecCase]
     test: list[RecCase]
     protocol: str
+    ties: dict[str, int | str] = field(default_factory=dict)
+    """Equal timestamps: `users` having them (`of` all users), `held_out` whose valid/test event
+    they decided, and the `rule` that ordered them (company files; empty where times are unique)."""
 
 
 @dataclass(frozen=True)

@@ -200,9 +200,9 @@ def _progress(starts: range, total: int, step: int, label: str) -> Iterator[int]
     if total < PROGRESS_MIN:
         yield from starts
         return
-    from rich.progress import Progress
+    from inhouse.progress import progress
 
-    with Progress(transient=True) as bar:
+    with progress() as bar:
         task = bar.add_task(label, total=total)
         for start in starts:
             yield start

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
+from inhouse.data.order import sort_events
 from inhouse.errors import InhouseError
 from inhouse.recommend.base import BaseRecommender, Interactions, prepare
 from inhouse.recommend.registry import DEFAULT_BLEND
@@ -112,7 +113,7 @@ def learn_weights(
 
 def holdout_last(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split each user's newest event off (users with at least 2 events): (rest, held out)."""
-    ordered = events.with_row_index("_row").sort(["user_id", "timestamp", "_row"])
+    ordered = sort_events(events.with_row_index("_row"))
     ordered = ordered.with_columns(
         pl.int_range(pl.len()).over("user_id").alias("_pos"),
         pl.len().over("user_id").alias("_n"),

@@ -9,25 +9,29 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from rich.progress import Progress
 
 from inhouse.datasets.types import RecommendData
 from inhouse.eval.latency import Timing, measure
 from inhouse.eval.results import BenchResult, SystemResult
+from inhouse.progress import PlainProgress
+from inhouse.progress import progress as make_progress
 from inhouse.recommend.blend import Blend
 from inhouse.recommend.metrics import evaluate
 from inhouse.recommend.registry import SYSTEMS, make, param_grid
 from inhouse.recommend.service import RecommendService
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 PRIMARY = "ndcg@10"
 LATENCY_USERS = 1000
 
 
 def tune(
-    name: str, data: RecommendData, progress: Progress | None = None
+    name: str, data: RecommendData, progress: Progress | PlainProgress | None = None
 ) -> tuple[dict[str, Any], dict[str, float | None], list[dict[str, Any]]]:
     """Fit each setting of `name`'s grid on `train_events`, score on `valid`; best by ndcg@10."""
     grid = param_grid(name)
@@ -54,7 +58,9 @@ def measure_latency(model_dir: Path, users: list[str], k: int = 10) -> Timing:
     )
 
 
-def bench_system(name: str, data: RecommendData, progress: Progress | None = None) -> SystemResult:
+def bench_system(
+    name: str, data: RecommendData, progress: Progress | PlainProgress | None = None
+) -> SystemResult:
     """Tune on validation, re-fit on train + valid, score on test once, time serving."""
     params, valid, tried = tune(name, data, progress)
     model = make(name, **params)
@@ -115,7 +121,7 @@ def bench_recommend(data: RecommendData, systems: list[str] | None = None) -> Be
     time, serving latency."""
     names = systems or list(SYSTEMS)
     rows = []
-    with Progress(transient=True) as progress:
+    with make_progress() as progress:
         overall = progress.add_task(f"recommend bench on {data.name}", total=len(names))
         for name in names:
             rows.append(bench_system(name, data, progress))

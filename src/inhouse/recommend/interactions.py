@@ -1,7 +1,8 @@
 """Training data as recommenders see it: catalog ids <-> ints, and events checked and cleaned.
 
-`prepare(events, catalog)` drops unknown items and duplicates (counted) and sorts stably by
-user and time, so every system trains on the same clean `Interactions`.
+`prepare(events, catalog)` drops unknown items and duplicates (counted) and sorts by user and
+time (equal times by `inhouse.data.order.TIE_RULE`), so every system trains on the same clean
+`Interactions`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from inhouse.data.order import sort_events, tied_users
 from inhouse.errors import InhouseError
 
 CATALOG_COLUMNS = ["item_id", "title", "description", "tags", "category", "url"]
@@ -90,8 +92,9 @@ class Interactions:
 
 
 def prepare(events: pl.DataFrame, catalog: pl.DataFrame) -> Interactions:
-    """Check and clean events against the catalog: drop unknown items (counted), exact duplicates,
-    and sort stably by user then timestamp, so time going backwards in a file is harmless."""
+    """Check and clean events against the catalog: drop unknown items (counted) and duplicates,
+    and sort by user then timestamp, ties broken by `inhouse.data.order.TIE_RULE`, so neither
+    time going backwards in a file nor the order of its rows changes what systems learn."""
     for col in ("user_id", "item_id", "timestamp"):
         if col not in events.columns:
             raise InhouseError(
@@ -103,9 +106,13 @@ def prepare(events: pl.DataFrame, catalog: pl.DataFrame) -> Interactions:
     if catalog.height == 0:
         raise InhouseError("catalog: no items; a recommender needs at least one catalog item")
     items = ItemIndex(catalog["item_id"].cast(pl.String).to_list())
+    ties = [pl.col(c) for c in ("sequence", "event", "value") if c in events.columns]
     ev = events.select(
-        pl.col("user_id").cast(pl.String), pl.col("item_id").cast(pl.String), pl.col("timestamp")
-    ).with_row_index("_row")
+        pl.col("user_id").cast(pl.String),
+        pl.col("item_id").cast(pl.String),
+        pl.col("timestamp"),
+        *ties,
+    )
     report: dict[str, int] = {"events_in": ev.height}
     missing = ev.filter(pl.col("user_id").is_null() | pl.col("item_id").is_null())
     report["dropped_missing_ids"] = missing.height
@@ -113,9 +120,11 @@ def prepare(events: pl.DataFrame, catalog: pl.DataFrame) -> Interactions:
     lookup = pl.DataFrame({"item_id": items.ids, "item_idx": np.arange(len(items), dtype=np.int64)})
     known = ev.join(lookup, on="item_id", how="inner")
     report["dropped_unknown_items"] = ev.height - known.height
-    deduped = known.unique(["user_id", "item_id", "timestamp"], keep="first", maintain_order=True)
-    report["dropped_duplicates"] = known.height - deduped.height
-    clean = deduped.sort(["user_id", "timestamp", "_row"], maintain_order=True).drop("_row")
+    ordered = sort_events(known)
+    clean = ordered.unique(["user_id", "item_id", "timestamp"], keep="first", maintain_order=True)
+    report["dropped_duplicates"] = known.height - clean.height
+    report["users_with_equal_timestamps"] = tied_users(clean)
+    clean = clean.select("user_id", "item_id", "timestamp", "item_idx")
     report["events_used"] = clean.height
     digest = hashlib.sha256()
     digest.update(clean.select("user_id", "item_id", "timestamp").write_csv().encode())

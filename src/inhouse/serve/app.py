@@ -21,6 +21,7 @@ from inhouse.errors import ConfigError
 from inhouse.redact import Redactor
 from inhouse.serve import errors
 from inhouse.serve.audit import AuditLog
+from inhouse.serve.batching import Batchers
 from inhouse.serve.config import ServeConfig, load_config
 from inhouse.serve.context import Context
 from inhouse.serve.loaded import Models
@@ -40,14 +41,16 @@ def create_app(
     from inhouse.settings import get_settings
 
     tokens(["warm up"], config.tokenizer)  # load the tokenizer now, not on the first request
+    loaded = loaded if loaded is not None else Models.load(config)
     ctx = Context(
         config=config,
         state=state if state is not None else SqliteState(config.state),
-        models=loaded if loaded is not None else Models.load(config),
+        models=loaded,
         audit=AuditLog(config.audit_log),
         redactor=Redactor(get_settings().pii_patterns),
         metrics=Metrics(),
         usd_per_cpu_second=config.usd_per_cpu_second(),
+        batchers=Batchers.of(loaded, config.batch_window_ms, config.max_batch),
     )
 
     @asynccontextmanager
@@ -69,7 +72,7 @@ def create_app(
     errors.install(app)
     routers = [m.router for m in (models, embeddings, chat, recommend, support)]
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=errors.RESPONSES)
     models.add_metrics(app.router, public=config.metrics_public)
     ctx.metrics.paths = {"/metrics", *(r.path for router in routers for r in router.routes)}
     if config.cors_origins:

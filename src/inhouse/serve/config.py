@@ -71,6 +71,11 @@ class ServeConfig(BaseModel):
     """Browser origins allowed by CORS, e.g. ["https://app.example.com"]; empty: CORS off."""
     metrics_public: bool = False
     """Serve /metrics without a key; by default it needs a key with the admin scope."""
+    batch_window_ms: float = Field(default=2.0, ge=0, le=1000)
+    """Dynamic batching of embeddings, route and ask: requests arriving within this many ms
+    share one model call, and a lone request waits at most this long; 0 turns batching off."""
+    max_batch: int = Field(default=32, gt=0)
+    """Most requests in one batch; a full batch runs without waiting out the window."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

@@ -16,6 +16,7 @@ from fastapi import Request
 
 from inhouse.redact import Redactor
 from inhouse.serve.audit import AuditLog
+from inhouse.serve.batching import Batchers
 from inhouse.serve.config import ServeConfig
 from inhouse.serve.loaded import Models
 from inhouse.serve.metrics import Metrics
@@ -24,7 +25,7 @@ from inhouse.serve.state import State
 
 @dataclass
 class Context:
-    """One server process's config, state, models, audit log and metrics."""
+    """One server process's config, state, models (and their batchers), audit log and metrics."""
 
     config: ServeConfig
     state: State
@@ -33,6 +34,7 @@ class Context:
     redactor: Redactor
     metrics: Metrics
     usd_per_cpu_second: float
+    batchers: Batchers
 
 
 def context(request: Request) -> Context:

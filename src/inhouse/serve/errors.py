@@ -7,13 +7,16 @@ service) is a 4xx; only a bug is a 500, and its message names no internals.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from inhouse.errors import InhouseError
+from inhouse.serve.protocol import ErrorResponse
 
 log = logging.getLogger("inhouse.serve")
 
@@ -43,6 +46,14 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.message, self.param, self.code = status, message, param, code
         self.headers = headers or {}
+
+
+# The errors every keyed endpoint may answer, declared in its OpenAPI responses (400 replaces
+# FastAPI's 422: validation errors are answered as OpenAI's 400).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": TYPES[status]}
+    for status in (400, 401, 403, 404, 413, 429, 500)
+}
 
 
 def error_body(
@@ -79,8 +90,24 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return (f"{param}: {msg}" if param else msg), param
 
 
+def without_422(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI schema without FastAPI's 422 responses, which this server never sends."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
 def install(app: FastAPI) -> None:
-    """Route every exception through the OpenAI error shape."""
+    """Route every exception through the OpenAI error shape, and declare them in the schema."""
+    app.openapi = lambda: without_422(app)  # type: ignore[method-assign]
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:

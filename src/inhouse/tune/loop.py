@@ -11,10 +11,11 @@ from contextlib import contextmanager
 def progress_bar(
     description: str, total: int, enabled: bool = True
 ) -> Iterator[Callable[[], None]]:
-    """A transient rich progress bar of `total` ticks; yields the function that ticks it."""
-    from rich.progress import Progress
+    """A transient rich progress bar of `total` ticks (plain lines off a terminal, see
+    `inhouse.progress`); yields the function that ticks it."""
+    from inhouse.progress import progress
 
-    with Progress(transient=True, disable=not enabled) as bar:
+    with progress(disable=not enabled) as bar:
         task = bar.add_task(description, total=total)
         yield lambda: bar.advance(task)
 

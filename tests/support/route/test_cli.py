@@ -197,3 +197,13 @@ def test_a_real_route_call_prints_only_its_result(router_dir):
     )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert json.loads(done.stdout)["intent"] == "card_arrival"
+
+
+def test_fit_without_oos_tickets_says_detection_is_off_and_how_to_turn_it_on(tmp_path, capsys):
+    rows = [(t, intent) for intent, texts in TRAIN.items() for t in texts]
+    tickets = write_tickets(tmp_path / "t.csv", rows)
+    argv = ["support", "fit-router", "--tickets", str(tickets), "--out", str(tmp_path / "r")]
+    code, out, _ = run([*argv, "--system", "logistic"], capsys)
+    text = " ".join(out.split())
+    assert code == 0 and f"{len(rows)} training tickets, 0 held out" in text
+    assert "out-of-scope detection is off" in text and "add tickets with intent `oos`" in text

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from inhouse.serve.auth import EmbeddingsKey
 from inhouse.serve.context import context, note
 from inhouse.serve.errors import ApiError, unknown_model
-from inhouse.serve.metering import Meter, tokens
+from inhouse.serve.metering import tokens
 from inhouse.serve.protocol import Embedding, EmbeddingRequest, EmbeddingResponse, Usage
 
 router = APIRouter()
@@ -52,10 +52,9 @@ def create_embeddings(
             f"shorten them; leave dimensions out or send {embedder.dim}",
             param="dimensions",
         )
-    with ctx.models.lock, Meter() as meter:
-        vectors = embedder.embed(texts)
+    vectors, cpu_seconds = ctx.batchers.embed[body.model](texts)
     n = tokens(texts, ctx.config.tokenizer)
-    note(request, tokens_in=n, cpu_seconds=meter.cpu_seconds)
+    note(request, tokens_in=n, cpu_seconds=cpu_seconds)
     if body.encoding_format == "base64":  # little-endian float32 bytes, as OpenAI sends them
         data = [
             Embedding(index=i, embedding=base64.b64encode(v.astype("<f4").tobytes()).decode())

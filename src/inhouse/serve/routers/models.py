@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from inhouse.serve.auth import AnyKey, require
 from inhouse.serve.context import context
@@ -41,4 +42,6 @@ def metrics(request: Request) -> Response:
 def add_metrics(router: APIRouter, public: bool) -> None:
     """Serve /metrics, behind the admin scope unless `public`."""
     deps = [] if public else [Depends(require("admin"))]
-    router.add_api_route("/metrics", metrics, methods=["GET"], dependencies=deps)
+    router.add_api_route(
+        "/metrics", metrics, methods=["GET"], dependencies=deps, response_class=PlainTextResponse
+    )

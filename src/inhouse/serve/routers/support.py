@@ -10,10 +10,10 @@ from inhouse.serve.auth import SupportKey
 from inhouse.serve.config import SUPPORT_MODEL
 from inhouse.serve.context import context, note
 from inhouse.serve.errors import unknown_model
-from inhouse.serve.metering import Meter, tokens
+from inhouse.serve.metering import tokens
 from inhouse.serve.protocol import AskResponse, Citation, RouteResponse, SupportInfo, SupportRequest
 from inhouse.support.answer.answerer import Answer
-from inhouse.support.service import SupportService
+from inhouse.support.service import SupportService, check_message
 
 router = APIRouter()
 
@@ -44,16 +44,15 @@ def assistant(request: Request, model: str | None) -> SupportService:
 def ask(request: Request, question: str) -> Answer:
     """Ask the assistant, metering the tokens in and out and the CPU time."""
     ctx = context(request)
-    service = ctx.models.assistant
-    assert service is not None, "ask() before assistant()"
-    with ctx.models.lock, Meter() as meter:
-        answer = service.ask(question)
+    batcher = ctx.batchers.ask
+    assert batcher is not None, "ask() before assistant()"
+    answer, cpu_seconds = batcher(check_message(question))
     tokenizer = ctx.config.tokenizer
     note(
         request,
         tokens_in=tokens([question], tokenizer),
         tokens_out=tokens([answer.answer], tokenizer),
-        cpu_seconds=meter.cpu_seconds,
+        cpu_seconds=cpu_seconds,
     )
     return answer
 
@@ -66,10 +65,9 @@ def route(body: SupportRequest, request: Request, key: SupportKey) -> RouteRespo
     if name not in routers:
         raise unknown_model(body.model, "router", list(routers))
     note(request, model=name)
-    with ctx.models.lock, Meter() as meter:
-        routed = routers[name].route(body.message)
+    routed, cpu_seconds = ctx.batchers.route[name](check_message(body.message))
     n = tokens([body.message], ctx.config.tokenizer)
-    note(request, tokens_in=n, cpu_seconds=meter.cpu_seconds)
+    note(request, tokens_in=n, cpu_seconds=cpu_seconds)
     return RouteResponse(model=name, **asdict(routed))
 
 

@@ -119,11 +119,16 @@ def bench_routing(
     latency_messages: int = LATENCY_MESSAGES,
 ) -> BenchResult:
     """Every system in `systems` (default: all) as one row; primary metric `accuracy`."""
+    from inhouse.progress import progress
+
     embedder = embedder or load_embedder()
-    rows = [
-        bench_system(data, s, embedder, (configs or {}).get(s), latency_messages)
-        for s in (systems or list(SYSTEMS))
-    ]
+    names = systems or list(SYSTEMS)
+    rows = []
+    with progress() as bar:  # plain lines with an ETA off a terminal
+        task = bar.add_task(f"routing bench on {data.name}", total=len(names))
+        for s in names:
+            rows.append(bench_system(data, s, embedder, (configs or {}).get(s), latency_messages))
+            bar.advance(task)
     protocol = (
         f"fit on train ({data.train.height}), out-of-scope threshold on valid "
         f"({data.valid.height}) only (without out-of-scope rows in valid: threshold 0 and a "

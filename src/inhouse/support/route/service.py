@@ -32,6 +32,9 @@ class FitReport:
     calibration: dict[str, float]
     wall_seconds: float
     cpu_seconds: float
+    oos_detection: bool = True
+    """False when no ticket has intent `oos`: nothing to set a threshold on, so every ticket
+    was fitted on and every message is routed to its nearest intent."""
 
 
 def _first_line(path: Path) -> int:
@@ -89,9 +92,17 @@ def fit_router_from_tickets(
     intents: Collection[str] | None = None,
     config: dict[str, Any] | None = None,
 ) -> FitReport:
-    """Read tickets, fit `system` on the rest, calibrate out-of-scope on the hold-out, save."""
+    """Read tickets, hold out `valid_fraction` of each intent, fit `system` on the rest,
+    calibrate the out-of-scope threshold on the hold-out, save.
+
+    Without a ticket of intent `oos` there is no out-of-scope evidence: the threshold would end
+    at 0, so nothing is held out, the router is fitted on every ticket (as the bench does,
+    `inhouse.support.route.evaluate`) and the report says detection is off.
+    """
     frame = read_labelled_tickets(Path(tickets), intents)
-    train, valid = split_valid(frame, valid_fraction)
+    split_valid(frame.head(0), valid_fraction)  # the range check, whatever the tickets
+    detection = OUT_OF_SCOPE in set(frame["intent"].to_list())
+    train, valid = split_valid(frame, valid_fraction if detection else 0.0)
     start, cpu = time.perf_counter(), time.process_time()
     router: Router = make_router(system, **(config or {}))
     router.fit(train["text"].to_list(), train["intent"].to_list())
@@ -109,4 +120,5 @@ def fit_router_from_tickets(
         calibration=calibration,
         wall_seconds=time.perf_counter() - start,
         cpu_seconds=time.process_time() - cpu,
+        oos_detection=detection,
     )

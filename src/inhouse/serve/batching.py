@@ -1,0 +1,183 @@
+"""Dynamic batching: requests that arrive within a short window share one model call.
+
+    >>> embed = Batcher(embed_many, lock, window_ms=2, max_batch=32)
+    >>> vectors, cpu_seconds = embed(["my card has not arrived"])    # from many threads at once
+
+The first request to arrive leads a batch: it waits up to `window_ms` (less once `max_batch`
+requests are waiting), then takes the process's model lock, takes every waiting request (up to
+`max_batch`) and runs them as one call. A lone request is held back at most the window; under
+load, requests that pile up while the model is busy go in the next batch. Each request gets its
+own answer and its share of the batch's CPU seconds (by weight: texts for embeddings). A
+`window_ms` of 0 turns batching off: each request runs alone under the lock.
+
+If a batch call fails, its requests are run one by one, so that only a bad one fails.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from inhouse.models.embedder import Embedder
+from inhouse.serve.loaded import Models
+from inhouse.serve.metering import Meter
+from inhouse.support.answer.answerer import Answer
+from inhouse.support.route.base import MAX_CHARS, OUT_OF_SCOPE, Router
+from inhouse.support.service import Route, SupportService
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(eq=False)
+class _Slot(Generic[T, R]):
+    item: T
+    weight: int
+    woken: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
+    result: R | None = None
+    error: BaseException | None = None
+    cpu_seconds: float = 0.0
+
+
+class Batcher(Generic[T, R]):
+    """Calls of `run(items) -> results` (one result per item, in order) batched across threads.
+
+    `lock` is held around every call of `run`; `weight(item)` is the item's share of the CPU
+    time (default 1 per item)."""
+
+    def __init__(
+        self,
+        run: Callable[[list[T]], list[R]],
+        lock: threading.Lock,
+        window_ms: float,
+        max_batch: int,
+        weight: Callable[[T], int] = lambda item: 1,
+    ) -> None:
+        self.run, self.lock, self.weight = run, lock, weight
+        self.window, self.max_batch = window_ms / 1000, max_batch
+        self._cond = threading.Condition()
+        self._waiting: list[_Slot[T, R]] = []
+        self.batches = 0  # how many calls of `run`, for tests and benchmarks
+        self.items = 0
+
+    def __call__(self, item: T) -> tuple[R, float]:
+        """`item`'s result and its share of the batch's CPU seconds (blocks until ready)."""
+        slot: _Slot[T, R] = _Slot(item, self.weight(item))
+        if self.window <= 0:
+            self._run_batch([slot])
+        else:
+            with self._cond:
+                self._waiting.append(slot)
+                lead = len(self._waiting) == 1
+                if len(self._waiting) >= self.max_batch:
+                    self._cond.notify_all()
+            if not lead:
+                slot.woken.wait()  # the batch ran, or this slot was made the next leader
+            if not slot.done:
+                self._lead(wait=not slot.woken.is_set())  # a promoted leader has waited
+        if slot.error is not None:
+            raise slot.error
+        return slot.result, slot.cpu_seconds  # type: ignore[return-value]
+
+    def _lead(self, wait: bool) -> None:
+        deadline = time.monotonic() + self.window
+        with self._cond:
+            while wait and len(self._waiting) < self.max_batch:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+        with self.lock:
+            with self._cond:
+                batch = self._waiting[: self.max_batch]
+                del self._waiting[: self.max_batch]
+                if self._waiting:  # more than one batch waited: the next one leads itself
+                    self._waiting[0].woken.set()
+            self._compute(batch)
+        for slot in batch:
+            slot.woken.set()
+
+    def _run_batch(self, batch: list[_Slot[T, R]]) -> None:
+        with self.lock:
+            self._compute(batch)
+
+    def _compute(self, batch: list[_Slot[T, R]]) -> None:
+        """Run `batch` (the lock is held); on failure, each item alone."""
+        self.batches, self.items = self.batches + 1, self.items + len(batch)
+        try:
+            with Meter() as meter:
+                results = self.run([s.item for s in batch])
+        except Exception as e:
+            if len(batch) == 1:
+                batch[0].error, batch[0].done = e, True
+            else:
+                for slot in batch:
+                    self._compute([slot])
+            return
+        total = sum(s.weight for s in batch) or 1
+        for slot, result in zip(batch, results, strict=True):
+            slot.result, slot.done = result, True
+            slot.cpu_seconds = meter.cpu_seconds * slot.weight / total
+
+
+def embed_many(embedder: Embedder) -> Callable[[list[list[str]]], list[np.ndarray]]:
+    """One embedder call over the texts of several requests, split back per request."""
+
+    def run(requests: list[list[str]]) -> list[np.ndarray]:
+        vectors = embedder.embed([text for texts in requests for text in texts])
+        return np.split(vectors, np.cumsum([len(texts) for texts in requests])[:-1])
+
+    return run
+
+
+def route_many(router: Router) -> Callable[[list[str]], list[Route]]:
+    """One `predict` over several checked messages, each cut at `MAX_CHARS` as a service does.
+
+    Routers served from ONNX (`models.onnx.OnnxViews`) still run one text per ONNX call inside
+    it: int8 activation scales would depend on the batch, so a batch never changes an answer."""
+
+    def run(texts: list[str]) -> list[Route]:
+        labels, conf = router.predict([text[:MAX_CHARS] for text in texts])
+        return [
+            Route(label, float(c), label == OUT_OF_SCOPE, len(t) if len(t) > MAX_CHARS else None)
+            for label, c, t in zip(labels, conf, texts, strict=True)
+        ]
+
+    return run
+
+
+def ask_many(service: SupportService) -> Callable[[list[str]], list[Answer]]:
+    """The assistant's answers, one question after another within the batch (one lock hold)."""
+
+    def run(questions: list[str]) -> list[Answer]:
+        return [service.ask(question) for question in questions]
+
+    return run
+
+
+@dataclass
+class Batchers:
+    """The batcher of each encoder-backed model: embedders, routers and the assistant."""
+
+    embed: dict[str, Batcher[list[str], np.ndarray]]
+    route: dict[str, Batcher[str, Route]]
+    ask: Batcher[str, Answer] | None
+
+    @classmethod
+    def of(cls, models: Models, window_ms: float, max_batch: int) -> Batchers:
+        def batcher(run: Callable[[list[T]], list[R]], **kw: Callable[[T], int]) -> Batcher[T, R]:
+            return Batcher(run, models.lock, window_ms, max_batch, **kw)
+
+        embed = {n: batcher(embed_many(e), weight=len) for n, e in models.embedders.items()}
+        route = {}
+        for name, service in models.routers.items():
+            assert service.router is not None, "a served router service holds its router"
+            route[name] = batcher(route_many(service.router))
+        ask = batcher(ask_many(models.assistant)) if models.assistant is not None else None
+        return cls(embed, route, ask)

@@ -1,0 +1,121 @@
+"""Dynamic batching: concurrent requests share model calls and get exactly their own answers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from inhouse.models.embedder import DEFAULT_EMBEDDER
+from inhouse.serve.batching import Batcher
+from inhouse.serve.config import load_config
+from inhouse.serve.loaded import Models
+from tests.serve.conftest import Http, in_process, write_config
+
+MESSAGES = [
+    "my card has not arrived yet",
+    "reset my password please",
+    "My debit card was stolen",
+    "how do I close my account",
+    "I was charged twice at a shop",
+    "who won the football world cup in 1966",
+    "where is my new card",
+    "I forgot my password and cannot log in",
+]
+
+
+def together(call: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """`call` on every item from its own thread, all released at once."""
+    start = threading.Barrier(len(items))
+
+    def one(item: Any) -> Any:
+        start.wait()
+        return call(item)
+
+    with ThreadPoolExecutor(len(items)) as pool:
+        return list(pool.map(one, items))
+
+
+def test_concurrent_calls_share_a_batch_and_get_their_own_results() -> None:
+    seen: list[list[int]] = []
+
+    def double(items: list[int]) -> list[int]:
+        seen.append(items)
+        return [2 * i for i in items]
+
+    batcher = Batcher(double, threading.Lock(), window_ms=200, max_batch=4)
+    results = together(batcher, list(range(8)))
+    assert [r for r, _ in results] == [2 * i for i in range(8)]
+    assert sorted(i for batch in seen for i in batch) == list(range(8))
+    assert max(len(b) for b in seen) == 4 and len(seen) < 8  # full batches did not wait
+
+
+def test_a_lone_call_waits_at_most_the_window_and_zero_turns_batching_off() -> None:
+    for window_ms in (0, 30):
+        batcher = Batcher(lambda items: items, threading.Lock(), window_ms, max_batch=32)
+        start = time.perf_counter()
+        assert batcher("x")[0] == "x"
+        waited = time.perf_counter() - start
+        assert waited < window_ms / 1000 + 0.05, waited
+
+
+def test_a_failing_item_fails_alone() -> None:
+    def checked(items: list[int]) -> list[int]:
+        if 3 in items:
+            raise ValueError("three")
+        return items
+
+    batcher = Batcher(checked, threading.Lock(), window_ms=200, max_batch=8)
+
+    def call(i: int) -> Any:
+        try:
+            return batcher(i)[0]
+        except ValueError as e:
+            return str(e)
+
+    assert together(call, [1, 2, 3, 4]) == [1, 2, "three", 4]
+
+
+@pytest.fixture
+def batched(tmp_path: Path, artifacts: Path, models: Models) -> Iterator[Http]:
+    config = load_config(write_config(tmp_path, artifacts, "batch_window_ms = 100"))
+    yield from in_process(config, models)
+
+
+def test_batched_answers_equal_one_at_a_time_answers(batched: Http, models: Models) -> None:
+    key = {"Authorization": f"Bearer {batched.key()}"}
+
+    def post(path: str) -> Callable[[dict[str, Any]], Any]:
+        return lambda body: batched.client.post(path, json=body, headers=key).json()
+
+    embedder, router = models.embedders[DEFAULT_EMBEDDER], models.routers["bank-router"]
+    assert models.assistant is not None
+    alone = {
+        "embed": [embedder.embed([m])[0] for m in MESSAGES],
+        "route": [router.route(m) for m in MESSAGES],
+        "ask": [models.assistant.ask(m) for m in MESSAGES],
+    }
+    embedded = together(
+        post("/v1/embeddings"), [{"model": DEFAULT_EMBEDDER, "input": m} for m in MESSAGES]
+    )
+    routed = together(post("/v1/support/route"), [{"message": m} for m in MESSAGES])
+    asked = together(post("/v1/support/ask"), [{"message": m} for m in MESSAGES])
+    for i, _ in enumerate(MESSAGES):
+        np.testing.assert_allclose(
+            embedded[i]["data"][0]["embedding"], alone["embed"][i], atol=1e-5
+        )
+        assert routed[i]["intent"] == alone["route"][i].intent
+        assert routed[i]["confidence"] == pytest.approx(alone["route"][i].confidence, abs=1e-6)
+        assert asked[i]["answer"] == alone["ask"][i].answer
+        assert [c["article_id"] for c in asked[i]["citations"]] == [
+            c.article_id for c in alone["ask"][i].citations
+        ]
+    batchers = batched.client.app.state.ctx.batchers
+    for batcher in (batchers.embed[DEFAULT_EMBEDDER], batchers.route["bank-router"], batchers.ask):
+        assert batcher.items == len(MESSAGES) and batcher.batches < len(MESSAGES)
