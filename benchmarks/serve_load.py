@@ -233,7 +233,7 @@ def main() -> None:
                 process.wait(timeout=60)
     result = {
         "workload": "serve",
-        "dataset": None,
+        "dataset": "one short support message (tests' tiny router, MiniLM)",
         "protocol": (
             f"wrk on loopback, one short text per request ({TEXT!r}), {args.connections} "
             f"connections for {args.seconds} s for req/s and latency, 1 connection for the "

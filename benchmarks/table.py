@@ -6,8 +6,10 @@ python benchmarks/table.py benchmarks/results/*.json
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from inhouse.errors import InhouseError
 from inhouse.eval.results import BenchResult, read_results
 
 
@@ -37,7 +39,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="+", type=Path)
     for path in parser.parse_args().files:
-        for result in read_results(path):
+        try:
+            results = read_results(path)
+        except InhouseError as e:  # a figures file of another shape (paired runs, fuzz counts)
+            print(
+                f"skipped {path}: not a bench result ({str(e).splitlines()[0][:80]})",
+                file=sys.stderr,
+            )
+            continue
+        for result in results:
             print(table(result), end="\n\n")
 
 

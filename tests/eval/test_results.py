@@ -83,3 +83,16 @@ def test_a_failed_write_leaves_the_old_file(
         write_results([_result(), _result()], path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]
+
+
+def test_metrics_with_a_unit_are_measures_the_rest_fractions() -> None:
+    import pytest
+
+    from inhouse.eval.results import SystemResult, is_measure
+
+    assert is_measure("p99_ms") and is_measure("req_per_s") and is_measure("errors")
+    assert not is_measure("accuracy") and not is_measure("rss_growth")
+    row = {"name": "s", "kind": "in-house"}
+    assert SystemResult.model_validate(row | {"metrics": {"req_per_s": 512.0}}).metrics
+    with pytest.raises(ValueError, match="not a fraction"):
+        SystemResult.model_validate(row | {"metrics": {"accuracy": 93.6}})

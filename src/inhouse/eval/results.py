@@ -44,9 +44,20 @@ class SystemResult(BaseModel):
     @classmethod
     def _fractions(cls, metrics: dict[str, float | None]) -> dict[str, float | None]:
         for name, value in metrics.items():
-            if value is not None and not 0.0 <= value <= 1.0:
+            if value is not None and not is_measure(name) and not 0.0 <= value <= 1.0:
                 raise ValueError(f"metric {name}={value} is not a fraction in [0, 1]")
         return metrics
+
+
+# metrics named with a unit (or a count, or a ratio of speeds) are measures, not fractions
+UNIT_SUFFIXES = ("_ms", "_s", "_per_s", "_gib", "_mib", "_usd")
+MEASURES = ("errors", "speedup", "tokens_in", "tokens_out", "cost_usd_per_1k")
+
+
+def is_measure(metric: str) -> bool:
+    """Whether `metric` is a measure with a unit (`p99_ms`, `req_per_s`, `errors`) rather than a
+    fraction in [0, 1] (`accuracy`, `recall@10`, `rss_growth`)."""
+    return metric in MEASURES or metric.endswith(UNIT_SUFFIXES)
 
 
 class Machine(BaseModel):
