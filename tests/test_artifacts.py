@@ -237,3 +237,20 @@ def test_rollback_switches_current_and_prune_never_deletes_it(tmp_path: Path) ->
         artifacts.rollback(root, to="v0009")
     with pytest.raises(InhouseError, match="keep at least 1"):
         artifacts.prune(root, keep=0)
+
+
+def test_a_router_served_by_its_graph_checks_but_does_not_load_the_weights(tmp_path: Path) -> None:
+    from inhouse.models.load import LazyEmbedder
+
+    router = make_router("logistic", shared_embedder(), c=10.0).fit(TEXTS, INTENTS)
+    router.save(tmp_path / "r")
+    served = load_router(tmp_path / "r")
+    lazy = served.embedder  # type: ignore[attr-defined]
+    assert isinstance(lazy, LazyEmbedder) and lazy._loaded is None
+    assert fingerprint(lazy) == fingerprint(shared_embedder())
+    a, ca = router.predict(TEXTS[:6])
+    b, cb = served.predict(TEXTS[:6])
+    assert a == b and np.allclose(ca, cb, atol=1e-5)
+    assert lazy._loaded is None  # served without the torch model
+    # the model loads when something needs it
+    np.testing.assert_allclose(lazy.embed(TEXTS[:2]), shared_embedder().embed(TEXTS[:2]), atol=1e-6)

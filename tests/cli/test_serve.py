@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -113,7 +114,11 @@ def serving(config: Path, *flags: str) -> Iterator[tuple[subprocess.Popen[str], 
     env = {**os.environ, "INHOUSE_CACHE_DIR": str(config.parent / "cache")}
     command = [sys.executable, "-m", "inhouse", "serve", "--config", str(config)]
     proc = subprocess.Popen(
-        [*command, "--port", str(port), *flags], stderr=subprocess.PIPE, text=True, env=env
+        [*command, "--port", str(port), *flags],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group: workers included, all are stopped
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -128,8 +133,15 @@ def serving(config: Path, *flags: str) -> Iterator[tuple[subprocess.Popen[str], 
                 time.sleep(0.1)
         yield proc, url
     finally:
-        proc.kill()
-        proc.wait()
+        if proc.poll() is None:
+            proc.terminate()  # uvicorn stops its worker processes on SIGTERM
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        with contextlib.suppress(ProcessLookupError):  # a worker left behind by a crash
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:

@@ -58,6 +58,11 @@ class OnnxViews:
         return run_batched(texts, self.tokenizer, run, "np", 1, self.max_length, "onnxruntime")
 
 
+def can_serve_onnx(path: Path) -> bool:
+    """Whether the exported graph `path` exists and ONNX Runtime is installed to run it."""
+    return Path(path).exists() and _has_onnxruntime()
+
+
 def _has_onnxruntime() -> bool:
     try:
         import onnxruntime  # noqa: F401
@@ -147,7 +152,7 @@ def load_views(
         return None
     graph, tokenizer = built
     path = Path(path)
-    if path.exists() and _has_onnxruntime():
+    if can_serve_onnx(path):
         return OnnxViews(path, tokenizer, max_length)
     if path.exists():
         log.info("%s: onnxruntime is not installed; serving with torch", path)

@@ -17,8 +17,8 @@ from inhouse.artifacts import Manifest
 from inhouse.models.embedder import Embedder
 from inhouse.models.encoder import Views
 from inhouse.models.features import view_features
-from inhouse.models.load import load_embedder_for
-from inhouse.models.onnx import ONNX_FILE, export_onnx, load_views
+from inhouse.models.load import LazyEmbedder, lazy_embedder_for, load_embedder_for
+from inhouse.models.onnx import ONNX_FILE, OnnxViews, can_serve_onnx, export_onnx, load_views
 from inhouse.support.route.base import Thresholded, restore, save_router
 
 ARRAYS_FILE = "arrays.npz"
@@ -59,10 +59,20 @@ class FrozenRouter(Thresholded):
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> Any:
-        embedder = load_embedder_for(manifest.base_model, f"the router at {folder}", embedder)
+        """With its exported graph and no embedder given, the embedder's weights are checked
+        but not loaded (`LazyEmbedder`): serving needs only its tokenizer."""
+        what, graph = f"the router at {folder}", folder / ONNX_FILE
+        lazy = embedder is None and manifest.base_model is not None and can_serve_onnx(graph)
+        if lazy:
+            assert manifest.base_model is not None
+            embedder = lazy_embedder_for(manifest.base_model, what)
+        embedder = load_embedder_for(manifest.base_model, what, embedder)
         router = cls(embedder, **manifest.parameters)  # type: ignore[call-arg]
         with np.load(folder / ARRAYS_FILE) as arrays:
             router.set_arrays(arrays, list(manifest.state["classes"]))
-        router.serving = load_views(folder / ONNX_FILE, [(embedder, router.layers)])
+        if isinstance(embedder, LazyEmbedder):
+            router.serving = OnnxViews(graph, embedder.tokenizer())
+        else:
+            router.serving = load_views(graph, [(embedder, router.layers)])
         restore(router, manifest)
         return router
