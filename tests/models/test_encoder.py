@@ -77,7 +77,11 @@ def _cosines(a, b):
     return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
-@pytest.mark.parametrize("precision", ["float32", "int8"])
+@pytest.mark.parametrize(
+    "precision",
+    # int8 quantisation takes about 5 s; the router test below runs it in the default tier
+    ["float32", pytest.param("int8", marks=pytest.mark.slow)],
+)
 def test_onnx_export_of_an_embedder_matches_torch(
     embedder,  # noqa: F811
     tmp_path,
@@ -104,9 +108,13 @@ def test_onnx_export_of_an_embedder_matches_torch(
 
 
 @pytest.mark.parametrize("precision", ["float32", "int8"])
-def test_loaded_router_serves_with_onnxruntime(finetuned, tmp_path, monkeypatch, precision):
+def test_loaded_router_serves_with_onnxruntime(finetuned, tmp_path, monkeypatch, precision, caplog):
+    """...and the int8 quantiser's "consider pre-processing" advice stays out of the output."""
     monkeypatch.setitem(finetuned.config, "serve_precision", precision)
-    folder = finetuned.save(tmp_path / "r")
+    monkeypatch.setattr(onnx, "_exports", type(onnx._exports)())  # really export, quantise
+    with caplog.at_level("INFO"):
+        folder = finetuned.save(tmp_path / "r")
+    assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]
     assert (folder / ONNX_FILE).stat().st_size > 1_000_000
     loaded = load_router(tmp_path / "r")
     assert isinstance(loaded.serving, OnnxViews)
