@@ -27,7 +27,6 @@ from inhouse.models.embedder import Embedder
 from inhouse.serve.loaded import Models
 from inhouse.serve.metering import Meter
 from inhouse.support.answer.answerer import Answer
-from inhouse.support.route.base import MAX_CHARS, OUT_OF_SCOPE, Router
 from inhouse.support.service import Route, SupportService
 
 T = TypeVar("T")
@@ -136,22 +135,6 @@ def embed_many(embedder: Embedder) -> Callable[[list[list[str]]], list[np.ndarra
     return run
 
 
-def route_many(router: Router) -> Callable[[list[str]], list[Route]]:
-    """One `predict` over several checked messages, each cut at `MAX_CHARS` as a service does.
-
-    Routers served from ONNX (`models.onnx.OnnxViews`) still run one text per ONNX call inside
-    it: int8 activation scales would depend on the batch, so a batch never changes an answer."""
-
-    def run(texts: list[str]) -> list[Route]:
-        labels, conf = router.predict([text[:MAX_CHARS] for text in texts])
-        return [
-            Route(label, float(c), label == OUT_OF_SCOPE, len(t) if len(t) > MAX_CHARS else None)
-            for label, c, t in zip(labels, conf, texts, strict=True)
-        ]
-
-    return run
-
-
 def ask_many(service: SupportService) -> Callable[[list[str]], list[Answer]]:
     """The assistant's answers, one question after another within the batch (one lock hold)."""
 
@@ -166,7 +149,7 @@ class Batchers:
     """The batcher of each encoder-backed model: embedders, routers and the assistant."""
 
     embed: dict[str, Batcher[list[str], np.ndarray]]
-    route: dict[str, Batcher[str, Route]]
+    route: dict[str, Batcher[object, Route]]
     ask: Batcher[str, Answer] | None
 
     @classmethod
@@ -177,7 +160,8 @@ class Batchers:
         embed = {n: batcher(embed_many(e), weight=len) for n, e in models.embedders.items()}
         route = {}
         for name, service in models.routers.items():
-            assert service.router is not None, "a served router service holds its router"
-            route[name] = batcher(route_many(service.router))
+            # one predict per batch; routers served from ONNX (`models.onnx.OnnxViews`) still
+            # run one text per ONNX call inside it, so a batch never changes an int8 answer
+            route[name] = batcher(service.route_many)
         ask = batcher(ask_many(models.assistant)) if models.assistant is not None else None
         return cls(embed, route, ask)

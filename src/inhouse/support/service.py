@@ -10,6 +10,7 @@ False
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,13 +119,19 @@ class SupportService:
 
     def route(self, text: object) -> Route:
         """Route one message; past `MAX_CHARS` it is routed on its opening (`truncated_from`)."""
+        return self.route_many([text])[0]
+
+    def route_many(self, texts: Sequence[object]) -> list[Route]:
+        """Route several messages in one `predict` call (as `route` routes each)."""
         if self.router is None:
             raise ConfigError("routing needs a router: load one with `--router DIR`")
-        text = check_message(text)
-        truncated = len(text) if len(text) > MAX_CHARS else None
+        checked = [check_message(text) for text in texts]
         with self._lock:
-            labels, conf = self.router.predict([text[:MAX_CHARS]])
-        return Route(labels[0], float(conf[0]), labels[0] == OUT_OF_SCOPE, truncated)
+            labels, conf = self.router.predict([text[:MAX_CHARS] for text in checked])
+        return [
+            Route(label, float(c), label == OUT_OF_SCOPE, len(t) if len(t) > MAX_CHARS else None)
+            for label, c, t in zip(labels, conf, checked, strict=True)
+        ]
 
     def ask(self, question: object) -> Answer:
         """Answer one message from the help center, with citations (see `Answerer.ask`)."""
