@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +10,7 @@ import polars as pl
 import pytest
 
 from inhouse.cli import main
+from tests.process import run_inhouse
 from tests.recommend import checkerboard as cb
 from tests.support.retrieve.test_retrieve import articles_frame, shared_embedder
 from tests.support.route.test_router import TRAIN
@@ -219,20 +217,13 @@ def test_bad_settings_file(files: Path, capsys, tmp_path, monkeypatch) -> None:
 
 def test_a_real_process_exits_2_without_a_traceback(files: Path, tmp_path: Path) -> None:
     """The same through the installed entry point: a bad file, then a 100 kB message."""
-    env = {**os.environ, "HF_HUB_DISABLE_PROGRESS_BARS": "1", "COLUMNS": "400"}
     message = tmp_path / "message.txt"
     message.write_text(HUGE)
     for args in [
         ("data", "check", str(files / "bad_catalog.csv"), "--kind", "catalog"),
         ("support", "route", str(files / "router"), "--file", str(message)),
     ]:
-        result = subprocess.run(
-            [sys.executable, "-m", "inhouse", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        result = run_inhouse(*args, HF_HUB_DISABLE_PROGRESS_BARS="1", COLUMNS="400")
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert result.returncode == 2, result.stderr
         assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -9,12 +9,9 @@ from pathlib import Path
 import pytest
 
 from inhouse.cli import app, main
+from tests.process import run_inhouse
 
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "inhouse", *args], capture_output=True, text=True, timeout=120
-    )
+_run = run_inhouse
 
 
 def test_help_lists_every_group_with_an_example() -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from inhouse.cli import groups, main
+from tests.process import run_inhouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -87,12 +86,7 @@ def test_default_cap_matches_the_library() -> None:
 def test_the_installed_command_exits_2_without_a_traceback() -> None:
     """End to end through `python -m inhouse`, every command group registered."""
     path = FIXTURES / "catalog_truncated.csv"
-    done = subprocess.run(
-        [sys.executable, "-m", "inhouse", "data", "check", str(path), "--kind", "catalog"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_inhouse("data", "check", str(path), "--kind", "catalog")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert f"{path}:3: a quoted field starts here but the file ends before" in done.stderr

@@ -181,20 +181,17 @@ def test_route_a_file_with_a_bad_line_loads_nothing(router_dir, tmp_path, capsys
     assert code == 2 and f"{messages}:2: the message has 20,001 characters" in err
 
 
-def test_a_real_route_call_prints_only_its_result(router_dir):
+def test_a_real_route_call_prints_only_its_result(router_dir, monkeypatch):
     """No "Loading weights" bar, no library log line: stdout is the result, stderr is empty."""
     import os
-    import subprocess
 
-    env = {k: v for k, v in os.environ.items() if "PROGRESS" not in k} | {"COLUMNS": "200"}
+    from tests.process import run_inhouse
+
+    # no progress switches from the environment: the quiet output is the program's own doing
+    for name in [k for k in os.environ if "PROGRESS" in k]:
+        monkeypatch.delenv(name)
     args = ["support", "route", str(router_dir), "--json", "my card never arrived"]
-    done = subprocess.run(
-        [sys.executable, "-m", "inhouse", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    done = run_inhouse(*args, COLUMNS="200")
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert json.loads(done.stdout)["intent"] == "card_arrival"
 

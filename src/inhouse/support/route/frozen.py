@@ -62,11 +62,11 @@ class FrozenRouter(Thresholded):
         """With its exported graph and no embedder given, the embedder's weights are checked
         but not loaded (`LazyEmbedder`): serving needs only its tokenizer."""
         what, graph = f"the router at {folder}", folder / ONNX_FILE
-        lazy = embedder is None and manifest.base_model is not None and can_serve_onnx(graph)
-        if lazy:
-            assert manifest.base_model is not None
-            embedder = lazy_embedder_for(manifest.base_model, what)
-        embedder = load_embedder_for(manifest.base_model, what, embedder)
+        built = manifest.base_model
+        if embedder is None and built is not None and can_serve_onnx(graph):
+            embedder = lazy_embedder_for(built, what)  # its weights checked against `built`
+        else:
+            embedder = load_embedder_for(built, what, embedder)
         router = cls(embedder, **manifest.parameters)  # type: ignore[call-arg]
         with np.load(folder / ARRAYS_FILE) as arrays:
             router.set_arrays(arrays, list(manifest.state["classes"]))
