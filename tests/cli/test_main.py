@@ -79,3 +79,12 @@ def test_log_lines_are_redacted(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "ann@example.com" not in result.stderr and "M-123456" not in result.stderr
     assert "[EMAIL]" in result.stderr and "[MEMBER]" in result.stderr
+
+
+def test_groups_are_attached_once_however_often_main_runs(capsys) -> None:
+    for _ in range(3):
+        with pytest.raises(SystemExit):
+            main(["--version"])
+    assert "inhouse" in capsys.readouterr().out
+    names = [group.name for group in app.registered_groups]
+    assert len(names) == len(set(names))

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -144,26 +145,32 @@ def serving(config: Path, *flags: str) -> Iterator[tuple[subprocess.Popen[str], 
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
-    config = tmp_path / "serve.toml"
-    config.write_text('state = "state.sqlite3"\n')  # the default embedder
-    _, token = SqliteState(tmp_path / "state.sqlite3").create_key("web", ["embeddings"])
-    # about a second of work on two idle cores
-    texts = [f"message {i}: my card has not arrived, why is it late? " * 3 for i in range(128)]
+def test_sigterm_lets_the_request_in_flight_finish(config: Path) -> None:
+    _, token = SqliteState(config.parent / "state.sqlite3").create_key("web", ["embeddings"])
+    sent, go_on = threading.Event(), threading.Event()
+
+    def body() -> Iterator[bytes]:  # the request is in flight until its body has all arrived
+        yield b'{"model": "no-such-model", '
+        sent.set()
+        go_on.wait(30)
+        yield b'"input": ["where is my card?"]}'
+
     with serving(config) as (proc, url), ThreadPoolExecutor(1) as pool:
-        headers = {"Authorization": f"Bearer {token}"}
-        body = {"model": "all-MiniLM-L6-v2", "input": texts, "encoding_format": "base64"}
-        pending = pool.submit(
-            httpx.post, f"{url}/v1/embeddings", json=body, headers=headers, timeout=60
-        )
-        time.sleep(0.5)  # the request is being computed
-        assert not pending.done(), "the request finished before SIGTERM; give it more texts"
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        url_ = f"{url}/v1/embeddings"
+        pending = pool.submit(httpx.post, url_, content=body(), headers=headers, timeout=60)
+        assert sent.wait(30)
+        time.sleep(0.3)  # the server has the headers and is reading the body
         proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert proc.poll() is None, "the server left before the request in flight finished"
+        go_on.set()
         response = pending.result(timeout=60)
         # uvicorn shuts down gracefully, then re-raises the signal it caught
         assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
         err = proc.stderr.read()  # type: ignore[union-attr]
-    assert response.status_code == 200 and len(response.json()["data"]) == 128
+    # the whole answer, from the app: this server serves no such model
+    assert response.status_code == 404 and "no-such-model" in response.json()["error"]["message"]
     assert "Shutting down" in err and "Finished server process" in err
     with pytest.raises(httpx.TransportError):  # and it is gone
         httpx.get(f"{url}/health")

@@ -26,7 +26,7 @@ def test_training_pairs_are_recent_items_then_next() -> None:
 
 
 def test_tuning_lowers_the_loss_and_keeps_the_groups_apart() -> None:
-    tuned = make("text-tuned", **{**TINY, "n_pairs": 64, "epochs": 2})
+    tuned = make("text-tuned", **{**TINY, "n_pairs": 32, "epochs": 2})
     tuned.fit(cb.events(), cb.catalog())
     log = tuned.train_log  # type: ignore[attr-defined]
     assert log[1]["loss"] < log[0]["loss"]

@@ -47,10 +47,12 @@ def _root(
 
 
 def _register() -> None:
-    """Attach every command group. Imports stay inside so `inhouse --help` is fast."""
+    """Attach every command group, once per app (`main` may run many times in one process).
+    Imports stay inside so `inhouse --help` is fast."""
     from inhouse.cli import groups
 
-    groups.register(app)
+    if not app.registered_groups:
+        groups.register(app)
 
 
 def _redact_logs() -> None:

@@ -71,14 +71,7 @@ def fingerprint(embedder: Embedder) -> Fingerprint:
         return fingerprint(inner)
     model = getattr(embedder, "model", None)
     if callable(getattr(model, "state_dict", None)):
-        versions = tuple(p._version for p in model.parameters())  # type: ignore[union-attr]
-        cached = getattr(embedder, "_inhouse_fingerprint", None)
-        if cached is None or cached[0] != versions:
-            fp = Fingerprint(name=embedder.name, sha256=_state_sha256(model), dim=embedder.dim)
-            cached = (versions, fp)
-            with contextlib.suppress(AttributeError):
-                embedder._inhouse_fingerprint = cached  # type: ignore[attr-defined]
-        return cached[1]
+        return Fingerprint(name=embedder.name, sha256=weights_sha256(model), dim=embedder.dim)
     named = hashlib.sha256(f"name:{embedder.name}\0dim:{embedder.dim}".encode()).hexdigest()
     return Fingerprint(name=embedder.name, sha256=named, dim=embedder.dim)
 
@@ -124,7 +117,6 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim)
         self._files_sha256 = weights_sha256  # known from the registry, else hashed on demand
         self._loaded_versions = self._versions()
-        self._memory_sha256: tuple[tuple[int, ...], str] | None = None
 
     def fingerprint(self) -> Fingerprint:
         """Name, weights sha256 and dimension of this embedder.
@@ -139,9 +131,7 @@ class SentenceTransformerEmbedder:
             if self._files_sha256 is None:
                 self._files_sha256 = _folder_sha256(self.path)
             return Fingerprint(name=self.name, sha256=self._files_sha256, dim=self.dim)
-        if self._memory_sha256 is None or self._memory_sha256[0] != versions:
-            self._memory_sha256 = (versions, _state_sha256(self.model))
-        return Fingerprint(name=self.name, sha256=self._memory_sha256[1], dim=self.dim)
+        return Fingerprint(name=self.name, sha256=weights_sha256(self.model), dim=self.dim)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Embed `texts`; a Rich progress bar shows for large batches.
@@ -197,8 +187,20 @@ def _folder_sha256(folder: Path) -> str:
     return combined_sha256(dict(zip(rel, sha256_files(files), strict=True)))
 
 
+def weights_sha256(model: Any) -> str:
+    """sha256 of a torch module's weights in memory (its state dict: sorted names and raw tensor
+    bytes), kept on the module until a parameter changes. Unlike `fingerprint`, which names a
+    loaded model by its files, a model and its saved-then-loaded copy get the same one."""
+    versions = tuple(p._version for p in model.parameters())
+    cached = getattr(model, "_inhouse_sha256", None)
+    if cached is None or cached[0] != versions:
+        cached = (versions, _state_sha256(model))
+        with contextlib.suppress(AttributeError):
+            model._inhouse_sha256 = cached
+    return str(cached[1])
+
+
 def _state_sha256(model: Any) -> str:
-    """sha256 of a torch module's state dict: sorted names and raw tensor bytes."""
     import torch
 
     h = hashlib.sha256()

@@ -18,8 +18,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from inhouse.models.embedder import Embedder, fingerprint
-from inhouse.models.encoder import MAX_TOKENS, TorchViews, Views, encoder_graph, run_batched
+from inhouse.models.embedder import Embedder, weights_sha256
+from inhouse.models.encoder import (
+    MAX_TOKENS,
+    TorchViews,
+    Views,
+    auto_model,
+    encoder_graph,
+    run_batched,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +101,10 @@ def export_onnx(
         return False
     graph, tokenizer = built
     path = Path(path)
-    key = (precision, *((fingerprint(e).sha256, tuple(layers)) for e, layers in views))
+    # by the weights in memory: a router saved, loaded (then calibrated) and saved again, as
+    # `fit-router` does, exports once
+    weights = [weights_sha256(auto_model(e)[0]) for e, _ in views]  # type: ignore[index]
+    key = (precision, *zip(weights, (tuple(layers) for _, layers in views), strict=True))
     if key in _exports:
         path.write_bytes(_exports[key])
         _exports.move_to_end(key)
