@@ -33,3 +33,17 @@ def test_pii_patterns_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("INHOUSE_PII_PATTERNS", '{"member_id": "M-\\\\d{6}"}')
     assert get_settings().pii_patterns == {"member_id": r"M-\d{6}"}
+
+
+def test_the_registry_is_per_project_by_default(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("INHOUSE_REGISTRY", raising=False)
+    monkeypatch.delenv("INHOUSE_CONFIG", raising=False)
+    for project in ("shop", "bank"):
+        (tmp_path / project).mkdir()
+        monkeypatch.chdir(tmp_path / project)
+        assert get_settings().registry == tmp_path / project / ".inhouse" / "models.json"
+    # a settings file named elsewhere makes its folder the project
+    monkeypatch.setenv("INHOUSE_CONFIG", str(tmp_path / "shop" / "inhouse.toml"))
+    assert get_settings().registry == tmp_path / "shop" / ".inhouse" / "models.json"
+    (tmp_path / "shop" / "inhouse.toml").write_text('registry = "/shared/models.json"\n')
+    assert get_settings().registry == Path("/shared/models.json")

@@ -29,6 +29,16 @@ def _config_file() -> Path:
     return Path(os.environ.get("INHOUSE_CONFIG", "inhouse.toml"))
 
 
+def project_dir() -> Path:
+    """The project: the folder of its settings file (`INHOUSE_CONFIG`, else `inhouse.toml` in
+    the working directory), whether or not that file exists."""
+    return _config_file().resolve().parent
+
+
+def _project_registry() -> Path:
+    return project_dir() / ".inhouse" / "models.json"
+
+
 class Settings(BaseSettings):
     """Where inhouse keeps and finds things."""
 
@@ -42,8 +52,11 @@ class Settings(BaseSettings):
         default=CACHE_HOME, description="Downloads, embeddings caches and pulled models."
     )
     registry: Path = Field(
-        default=CACHE_HOME / "models.json",
-        description="The local model registry: which model weights are present, with sha256.",
+        default_factory=_project_registry,
+        description=(
+            "The model registry: which model weights this project uses, with sha256. Default: "
+            "`.inhouse/models.json` beside the project's `inhouse.toml` (the working directory)."
+        ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Logging level for the `inhouse` logger."
