@@ -45,6 +45,16 @@ def test_bench_tunes_on_valid_and_scores_test(monkeypatch: pytest.MonkeyPatch) -
     assert result.best("baseline") is rows["cooc"]
 
 
+def test_given_parameters_replace_the_grid_and_are_still_scored_on_valid(monkeypatch) -> None:
+    monkeypatch.setattr(bench, "LATENCY_USERS", 10)
+    given = {"window": 2, "backward": 0.5}
+    result = bench.bench_recommend(checkerboard_data(), ["cooc"], {"cooc": given})
+    row = result.systems[0]
+    assert row.model_extra["parameters"] == given  # type: ignore[index]
+    assert [t["params"] for t in row.model_extra["tuning"]] == [given]  # type: ignore[index]
+    assert row.model_extra["valid_metrics"]["ndcg@10"] is not None  # type: ignore[index]
+
+
 def test_a_blend_row_is_refitted_with_its_systems_own_parameters() -> None:
     from inhouse.eval.results import BenchResult, SystemResult
 

@@ -31,8 +31,10 @@ def datasets(workload: str) -> list[str]:
 
 def demo_systems(dataset: str) -> list[str] | None:
     """Fast systems for the demo, so it fits in 20 minutes on 2 cores: the fine-tuned router
-    and the trained sequential recommenders are left to `inhouse bench` and `benchmarks/`."""
-    from inhouse.recommend import als, cooc, ease, popularity, text
+    and the trained sequential recommenders are left to `inhouse bench` and `benchmarks/`.
+    The recommend demo runs the blend too (of fast systems, `DEMO_PARAMS`): the kind of system
+    that wins on validation in the full bench."""
+    from inhouse.recommend import als, blend, cooc, ease, popularity, text
     from inhouse.support.route import logistic, zeroshot
 
     fast: dict[str, list[Any]] = {
@@ -43,9 +45,20 @@ def demo_systems(dataset: str) -> list[str] | None:
             text.TextRecommender,
             als.ALS,
             ease.Ease,
+            blend.Blend,
         ],
     }
     return [c.name for c in fast[dataset]] if dataset in fast else None
+
+
+def demo_params() -> dict[str, dict[str, Any]]:
+    """The demo's blend: the default blend without two-tower, which trains for minutes."""
+    from inhouse.recommend.blend import Blend
+    from inhouse.recommend.registry import DEFAULT_BLEND
+    from inhouse.recommend.two_tower import TwoTower
+
+    fast = [s for s in DEFAULT_BLEND if s["name"] != TwoTower.name]
+    return {Blend.name: {"systems": fast}}
 
 
 # the company files each workload reads, by flag name
@@ -260,6 +273,7 @@ def run_demo(out_dir: Path, run: Bakeoff, data_dir: Path | None = None) -> list[
             prices=run.prices,
             basis=run.basis,
             systems=demo_systems(name),
+            params=demo_params(),
             api_models=run.api_models,
             console=run.console,
         )

@@ -41,6 +41,8 @@ class Bakeoff:
     """In-house / baseline systems to run (None: the workload's defaults)."""
     api_models: list[str] | None = None
     """Price-table keys to price the API approach with (None: the table's defaults)."""
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """System name -> the one setting to run instead of its validation grid (recommend)."""
     fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
     """Data and model sha256s to record beside the results."""
     console: Console = field(default_factory=lambda: Console(stderr=True))
@@ -130,7 +132,7 @@ def bakeoff_recommend(data: RecommendData, run: Bakeoff) -> BenchResult:
     from inhouse.recommend.evaluate import bench_recommend
 
     run.step(f"recommend bench on {data.name}: systems {', '.join(run.systems or ['(all)'])}")
-    result = bench_recommend(data, run.systems)
+    result = bench_recommend(data, run.systems, run.params)
     run.step("building rerank prompts from each test user's history")
     result = _finish(result, run, [P.recommend_rerank(data)], published_rows(data.name, []))
     if not data.ties:

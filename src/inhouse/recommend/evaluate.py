@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from inhouse.datasets.types import RecommendData
+from inhouse.eval.bootstrap import intervals
 from inhouse.eval.latency import Timing, measure
+from inhouse.eval.ranking import mean_metrics
 from inhouse.eval.results import BenchResult, SystemResult
 from inhouse.progress import PlainProgress
 from inhouse.progress import progress as make_progress
 from inhouse.recommend.blend import Blend
-from inhouse.recommend.metrics import evaluate
+from inhouse.recommend.metrics import case_rows, evaluate
 from inhouse.recommend.registry import SYSTEMS, make, param_grid
 from inhouse.recommend.service import RecommendService
 
@@ -28,13 +30,18 @@ if TYPE_CHECKING:
 
 PRIMARY = "ndcg@10"
 LATENCY_USERS = 1000
+INTERVAL_METRICS = ("ndcg@10", "recall@10")  # given a 95 % bootstrap interval over test users
 
 
 def tune(
-    name: str, data: RecommendData, progress: Progress | PlainProgress | None = None
+    name: str,
+    data: RecommendData,
+    progress: Progress | PlainProgress | None = None,
+    grid: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, float | None], list[dict[str, Any]]]:
-    """Fit each setting of `name`'s grid on `train_events`, score on `valid`; best by ndcg@10."""
-    grid = param_grid(name)
+    """Fit each setting of `grid` (default: `name`'s own) on `train_events`, score on `valid`;
+    best by ndcg@10."""
+    grid = grid or param_grid(name)
     task = progress.add_task(f"{name}: tuning on validation", total=len(grid)) if progress else None
     tried = []
     for params in grid:
@@ -59,10 +66,14 @@ def measure_latency(model_dir: Path, users: list[str], k: int = 10) -> Timing:
 
 
 def bench_system(
-    name: str, data: RecommendData, progress: Progress | PlainProgress | None = None
+    name: str,
+    data: RecommendData,
+    progress: Progress | PlainProgress | None = None,
+    params: dict[str, Any] | None = None,
 ) -> SystemResult:
-    """Tune on validation, re-fit on train + valid, score on test once, time serving."""
-    params, valid, tried = tune(name, data, progress)
+    """Tune on validation (or take the given `params`, still scored on validation), re-fit on
+    train + valid, score on test once, time serving."""
+    params, valid, tried = tune(name, data, progress, [params] if params is not None else None)
     model = make(name, **params)
     start = time.perf_counter()
     model.fit(
@@ -70,7 +81,8 @@ def bench_system(
     )
     fit_seconds = time.perf_counter() - start
     model.metrics = valid
-    test = evaluate(model, data.test)
+    cases = case_rows(model, data.test)  # per user, for the bootstrap interval
+    test = mean_metrics(cases)
     users = [c.user_id for c in data.test][:LATENCY_USERS]
     with tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp:
         model.save(Path(tmp))
@@ -80,6 +92,8 @@ def bench_system(
         model.kind,
         test,
         round(fit_seconds, 3),
+        ci95=intervals({m: [c[m] for c in cases] for m in INTERVAL_METRICS}),
+        test_examples=len(cases),
         parameters=params,
         valid_metrics=valid,
         tuning=tried,
@@ -116,15 +130,20 @@ def remeasure_latency(data: RecommendData, result: BenchResult, systems: list[st
             setattr(row, key, value)
 
 
-def bench_recommend(data: RecommendData, systems: list[str] | None = None) -> BenchResult:
+def bench_recommend(
+    data: RecommendData,
+    systems: list[str] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> BenchResult:
     """Every system (default: all registered) as a row of a `BenchResult`: test metrics, fit
-    time, serving latency."""
+    time, serving latency. `params`: system name -> the one setting to run instead of its grid.
+    """
     names = systems or list(SYSTEMS)
     rows = []
     with make_progress() as progress:
         overall = progress.add_task(f"recommend bench on {data.name}", total=len(names))
         for name in names:
-            rows.append(bench_system(name, data, progress))
+            rows.append(bench_system(name, data, progress, (params or {}).get(name)))
             progress.advance(overall)
     return BenchResult(
         workload="recommend",
