@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,19 @@ def test_test_split_flags_are_checked_before_data(capsys, tmp_path: Path, args, 
     code, _, err = _run(capsys, "bakeoff", *args, "--out", str(tmp_path / "out"))
     assert code == 2 and expected in " ".join(err.split()), err
     assert not (tmp_path / "out").exists()
+
+
+def test_results_print_as_rows_and_the_headline_or_as_json(capsys) -> None:
+    from inhouse.bakeoff.headline import headline
+    from inhouse.cli.bench import show
+    from tests.bakeoff.conftest import synthetic
+
+    result = synthetic()
+    show([result], as_json=False)
+    lines = capsys.readouterr().out.splitlines()  # off a terminal: tab-separated rows
+    assert lines[0].split("\t") == ["system", "kind", "accuracy", "$ per 1k", "p50 ms"]
+    assert len(lines) == 1 + len(result.systems) + 1 and lines[-1] == headline(result)
+    assert not re.search(r"\de-\d", "".join(lines[1:-1]))  # plain decimals
+    show([result], as_json=True)
+    (back,) = json.loads(capsys.readouterr().out)  # stdout is the JSON alone
+    assert back["workload"] == result.workload and len(back["systems"]) == len(result.systems)

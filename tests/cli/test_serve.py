@@ -87,6 +87,11 @@ def test_usage_prints_tsv_when_not_a_terminal(monkeypatch, capsys, config: Path)
     assert code == 0 and "Usage since 7d, by model" in out and "│ minilm" in out
     code, _, err = run(monkeypatch, capsys, "usage", "--config", str(config), "--since", "soon")
     assert code == 2 and "--since 'soon'" in err
+    code, out, _ = run(monkeypatch, capsys, "usage", "--config", str(config), "--json")
+    assert code == 0 and json.loads(out)[0] == {
+        "key": "web", "requests": 2, "errors": 1, "tokens_in": 12, "tokens_out": 0,
+        "cpu_seconds": 0.25, "usd": 0.001,
+    }  # fmt: skip
 
 
 def test_audit_verify_passes_then_names_the_broken_line(monkeypatch, capsys, tmp_path) -> None:
@@ -96,6 +101,8 @@ def test_audit_verify_passes_then_names_the_broken_line(monkeypatch, capsys, tmp
         log.append({"endpoint": "/v1/models", "status": 200, "n": i})
     code, out, _ = run(monkeypatch, capsys, "audit", "verify", str(path))
     assert code == 0 and "4 lines, chain intact" in out
+    code, out, _ = run(monkeypatch, capsys, "audit", "verify", str(path), "--json")
+    assert code == 0 and json.loads(out) == {"file": str(path), "lines": 4, "intact": True}
     lines = path.read_text().splitlines()
     record = json.loads(lines[1])
     record["status"] = 401

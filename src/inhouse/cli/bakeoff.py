@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
-from inhouse.cli.bench import summary, with_run_options
+from inhouse.cli.bench import JSON, show, with_run_options
 from inhouse.cli.names import datasets, listing
 
-console = Console()
+console = Console(stderr=True)  # where the report went; results go to stdout
 
 OUT_DIR = typer.Option(..., "--out", help="Folder for bakeoff.json and report.html.")
 DATASET = typer.Option(
@@ -108,12 +108,11 @@ def workload_command(workload: str) -> type[TyperCommand]:
 app = typer.Typer(cls=Workloads, no_args_is_help=True)
 
 
-def _bakeoff(workload: str, out: Path, run: Any, **paths: Any) -> None:
+def _bakeoff(workload: str, out: Path, run: Any, as_json: bool, **paths: Any) -> None:
     from inhouse.bakeoff.run import run_bakeoff
 
     results, report = run_bakeoff(workload, out, run, **paths)
-    for r in results:
-        console.print(summary(r))
+    show(results, as_json)
     console.print(f"report: [bold]{report}[/]")
 
 
@@ -125,6 +124,7 @@ def support(
     articles: Path | None = ARTICLES,
     test_tickets: Path | None = TEST_TICKETS,
     dataset: str | None = DATASET,
+    as_json: bool = JSON,
     *,
     run: Any,
     data_dir: Path | None,
@@ -139,7 +139,7 @@ def support(
     all of its own. File columns: docs/data.md.
     """
     files = dict(tickets=tickets, articles=articles, test_tickets=test_tickets)
-    _bakeoff("support", out, run, dataset=dataset, data_dir=data_dir, **files)
+    _bakeoff("support", out, run, as_json, dataset=dataset, data_dir=data_dir, **files)
 
 
 @app.command("recommend", cls=workload_command("recommend"))
@@ -150,6 +150,7 @@ def recommend(
     events: Path | None = EVENTS,
     test_events: Path | None = TEST_EVENTS,
     dataset: str | None = DATASET,
+    as_json: bool = JSON,
     *,
     run: Any,
     data_dir: Path | None,
@@ -163,4 +164,4 @@ def recommend(
     File columns: docs/data.md.
     """
     files = dict(catalog=catalog, events=events, test_events=test_events)
-    _bakeoff("recommend", out, run, dataset=dataset, data_dir=data_dir, **files)
+    _bakeoff("recommend", out, run, as_json, dataset=dataset, data_dir=data_dir, **files)

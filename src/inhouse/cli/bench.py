@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -13,13 +14,13 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from inhouse.cli.names import datasets, listing
+from inhouse.cli.output import emit
 from inhouse.eval.results import BenchResult
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
+console = Console(stderr=True)  # where files were written; results go to stdout
 
 DATASET = typer.Option(..., "--dataset", help="Public dataset: {datasets}.")
 OUT = typer.Option(..., "--out", help="Where to write the bench JSON.")
@@ -28,6 +29,7 @@ SYSTEMS = typer.Option(None, "--systems", help="Comma-separated systems to run (
 MODELS = typer.Option(None, "--api-models", help="Comma-separated price-table keys to price.")
 VOLUME = typer.Option(1_000_000, "--volume", help="Requests one training run is amortised over.")
 DATA_DIR = typer.Option(None, "--data-dir", help="Datasets folder (else INHOUSE_DATA_DIR).")
+JSON = typer.Option(False, "--json", help="Print the results as JSON (the bench contract).")
 
 
 def options(
@@ -57,25 +59,37 @@ def options(
     )
 
 
-def summary(result: BenchResult) -> Table:
-    """A Rich table of one result: accuracy, $ per 1k and p50 latency per row."""
+def summary_rows(result: BenchResult) -> list[dict[str, str]]:
+    """One result's rows for `emit`: accuracy, $ per 1k and p50 latency, best first."""
     pm = result.primary_metric
-    table = Table(title=f"{result.workload} · {result.dataset}")
-    for col in ("system", "kind", pm, "$ per 1k", "p50 ms"):
-        table.add_column(col, justify="left" if col in ("system", "kind") else "right")
     rows = sorted(
         result.systems, key=lambda s: (s.kind == "api-estimate", -(s.metrics.get(pm) or 0))
     )
-    for s in rows:
-        value = s.metrics.get(pm)
-        table.add_row(
-            s.name,
-            s.kind,
-            "—" if value is None else f"{value:.3f}",
-            "—" if s.cost_usd_per_1k is None else f"{s.cost_usd_per_1k:.3g}",
-            "—" if s.latency_ms is None else f"{s.latency_ms.p50:.2f}",
-        )
-    return table
+    return [
+        {
+            "system": s.name,
+            "kind": s.kind,
+            pm: "—" if s.metrics.get(pm) is None else f"{s.metrics[pm]:.3f}",
+            "$ per 1k": "—" if s.cost_usd_per_1k is None else f"{s.cost_usd_per_1k:.6f}",
+            "p50 ms": "—" if s.latency_ms is None else f"{s.latency_ms.p50:.2f}",
+        }
+        for s in rows
+    ]
+
+
+def show(results: list[BenchResult], as_json: bool, headlines: bool = True) -> None:
+    """Print `results`: with `--json` as the result contract's JSON list; else each one's table
+    (tab-separated off a terminal) and, with `headlines`, its one-sentence verdict."""
+    from inhouse.bakeoff.headline import headline
+
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
+        return
+    for r in results:
+        right = {c: {"justify": "right"} for c in (r.primary_metric, "$ per 1k", "p50 ms")}
+        emit(summary_rows(r), title=f"{r.workload} · {r.dataset}", styles=right)
+        if headlines:
+            typer.echo(headline(r))
 
 
 def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -110,13 +124,20 @@ def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def _command(workload: str, example: str) -> Callable[..., None]:
     @with_run_options
-    def bench(dataset: str = DATASET, out: Path = OUT, *, run: Any, data_dir: Path | None) -> None:
+    def bench(
+        dataset: str = DATASET,
+        out: Path = OUT,
+        as_json: bool = JSON,
+        *,
+        run: Any,
+        data_dir: Path | None,
+    ) -> None:
         from inhouse.bakeoff.run import bench_dataset
         from inhouse.eval.results import write_results
 
         result = bench_dataset(workload, dataset, run, data_dir)
         write_results(result, out)
-        console.print(summary(result))
+        show([result], as_json, headlines=False)
         console.print(f"wrote {out}")
 
     bench.__doc__ = f"Bench {workload} systems.  e.g. inhouse bench {workload} {example}"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,11 +28,10 @@ def usage(
     config: Annotated[Path, CONFIG] = Path("serve.toml"),
     since: Annotated[str, typer.Option(help="A span (7d, 12h, 30m) or a date.")] = "7d",
     by: Annotated[str, typer.Option(help="Group by key, model or endpoint.")] = "key",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
     """Requests, tokens, CPU seconds, USD per key or model.  e.g. inhouse usage --since 7d"""
-    from rich.console import Console
-    from rich.table import Table
-
+    from inhouse.cli.output import console, emit
     from inhouse.serve.config import load_config
     from inhouse.serve.metering import parse_since
     from inhouse.serve.state import open_state
@@ -44,19 +42,20 @@ def usage(
     finally:
         state.close()
     columns = [by, "requests", "errors", "tokens_in", "tokens_out", "cpu_seconds", "usd"]
-    rows = [
-        [t.group, str(t.requests), str(t.errors), str(t.tokens_in), str(t.tokens_out),
-         f"{t.cpu_seconds:.3f}", f"{t.usd:.6f}"]
-        for t in totals
-    ]  # fmt: skip
-    console = Console()
-    if not console.is_terminal:  # plain TSV for scripts and pipes
-        for row in [columns, *rows]:
-            sys.stdout.write("\t".join(row) + "\n")
+    if as_json:
+        rows: list[dict[str, Any]] = [
+            dict(zip(columns, (t.group, t.requests, t.errors, t.tokens_in, t.tokens_out,
+                               t.cpu_seconds, t.usd), strict=True))
+            for t in totals
+        ]  # fmt: skip
+    else:
+        rows = [
+            dict(zip(columns, (t.group, t.requests, t.errors, t.tokens_in, t.tokens_out,
+                               f"{t.cpu_seconds:.3f}", f"{t.usd:.6f}"), strict=True))
+            for t in totals
+        ]  # fmt: skip
+    if not rows and not as_json and console.is_terminal:
+        console.print(f"No requests since {since}.")
         return
-    table = Table(title=f"Usage since {since}, by {by}")
-    for n, name in enumerate(columns):
-        table.add_column(name, justify="left" if n == 0 else "right")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table if rows else f"No requests since {since}.")
+    right = {c: {"justify": "right"} for c in columns[1:]}
+    emit(rows, f"Usage since {since}, by {by}", as_json, right, columns)
