@@ -123,3 +123,42 @@ def synthetic(inhouse_acc: float = 0.93, inhouse_cost: float = 2.7e-5) -> BenchR
 def make_result():
     """`make_result(inhouse_acc, inhouse_cost)` -> a synthetic Banking77-like BenchResult."""
     return synthetic
+
+
+LOADED = {"load_1min": 3.4, "cores": 2, "per_core": 1.7}
+QUIET = {"load_1min": 0.2, "cores": 2, "per_core": 0.1}
+
+
+def crowded() -> BenchResult:
+    """A small test set (25 tickets): accuracies in steps of 0.04, so many systems share a
+    point; 12 priced API approaches; intervals; two rows timed under load."""
+    measured = [
+        ("logistic router (tuned)", "in-house", 0.88, 2.1e-6, (0.76, 1.0), LOADED),
+        ("knn router (tuned)", "in-house", 0.88, 2.2e-6, (0.76, 0.96), LOADED),
+        ("fine-tuned router, long name to wrap", "in-house", 0.84, 2.0e-6, (0.68, 0.96), QUIET),
+        ("zero-shot embedder", "off-the-shelf", 0.88, 2.1e-6, (0.76, 1.0), QUIET),
+        ("zero-shot embedder, other prompt", "off-the-shelf", 0.84, 2.0e-6, (0.68, 0.96), QUIET),
+        ("tf-idf + logreg", "baseline", 0.84, 1.9e-6, (0.68, 0.96), QUIET),
+        ("majority intent", "baseline", 0.12, 1.0e-7, (0.0, 0.24), QUIET),
+    ]
+    rows = [
+        row(n, k, acc, cost, ci95={"accuracy": ci}, test_examples=25, timing_load=load,
+            fit_seconds=0.722 if k == "in-house" else None,
+            cost_breakdown={"cpu_ms_per_request": 0.0723, "train_usd": 7.98e-05,
+                            "train_usd_per_1k": 7.98e-08, "requests_per_s_per_core": 13831.0})
+        for n, k, acc, cost, ci, load in measured
+    ]  # fmt: skip
+    rows += [api(f"Model {i} · zero-shot with the intent list", 0.01 * (i + 1)) for i in range(12)]
+    return BenchResult(
+        workload="support-routing",
+        dataset="acme-tickets",
+        protocol="p",
+        primary_metric="accuracy",
+        systems=rows,
+    )
+
+
+@pytest.fixture
+def make_crowded():
+    """`make_crowded()` -> a 25-ticket bake-off whose points pile up."""
+    return crowded

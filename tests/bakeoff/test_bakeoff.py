@@ -39,10 +39,16 @@ def test_bakeoff_on_company_tickets(tmp_path: Path, intent_data: IntentData, emb
     assert all(s.metrics.get("accuracy", 0) is None for s in api)
     assert all((s.model_extra or {})["tokens"]["input_mean"] > 0 for s in api)
     assert "embedder" in (result.model_extra or {})["fingerprints"]
+    # the accuracy's 95 % bootstrap interval over the test messages, and the load while timed
+    low, high = logistic.ci95["accuracy"]
+    assert low <= (logistic.metrics["accuracy"] or 0.0) <= high
+    assert logistic.test_examples == data.test.height
+    assert (logistic.model_extra or {})["timing_load"]["cores"] >= 1
 
     report = write_bakeoff([result], run, tmp_path / "out")
     back = read_results(tmp_path / "out" / "bakeoff.json")
     assert back[0].systems[0].name == result.systems[0].name
+    assert back[0].systems[0].ci95 == logistic.ci95  # the JSON carries the interval
     assert isinstance(json.loads((tmp_path / "out" / "bakeoff.json").read_text()), list)
     assert "acme-tickets" in report.read_text()
 

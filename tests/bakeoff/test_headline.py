@@ -53,3 +53,14 @@ def test_savings_claim_and_published_comparison(make_result) -> None:
     assert "meets the claim of at least 99 %" in (savings_sentence(r) or "")
     pub = published_sentence(r) or ""
     assert "accuracy 0.877" in pub and "5.3 points above" in pub and "Loukas" in pub
+
+
+def test_headline_gives_the_intervals_it_has(make_result) -> None:
+    r = make_result(0.93, 2.7e-5)
+    for s in r.systems:
+        if s.name in ("knn router (tuned)", "zero-shot embedder"):
+            s.ci95 = {"accuracy": (0.91, 0.95) if s.kind == "in-house" else (0.78, 0.82)}
+    text = headline(r)
+    assert "reaches accuracy 0.930 (95 % CI 0.910–0.950) on test" in text
+    assert "(zero-shot embedder, 0.800, 95 % CI 0.780–0.820; +13.0 points)" in text
+    assert "(tf-idf + logreg, 0.850; +8.0 points)" in text  # no interval recorded: none shown

@@ -73,3 +73,13 @@ def test_fields_make_a_bench_row_that_names_its_cpu_statistic() -> None:
 def test_percentiles_by_hand() -> None:
     lat = percentiles([1.0, 2.0, 3.0, 4.0, 5.0])
     assert (lat.p50, lat.p95) == (3.0, pytest.approx(4.8))
+
+
+def test_timing_records_the_machine_load() -> None:
+    from inhouse.eval.latency import cores, machine_load, measure
+
+    load = machine_load(before=1000.0)
+    assert load is not None and load["load_1min"] == 1000.0 and load["cores"] == cores()
+    assert load["per_core"] == round(1000.0 / cores(), 2)
+    timing = measure(lambda x: x, [1, 2, 3])
+    assert timing.fields()["timing_load"]["cores"] == cores()

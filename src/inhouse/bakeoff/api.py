@@ -11,6 +11,7 @@ from importlib import resources
 from inhouse.bakeoff.prices import ModelPrice, PriceTable, Tokenizer
 from inhouse.bakeoff.prompts import PromptSet
 from inhouse.bakeoff.tokens import count_tokens, describe
+from inhouse.eval.bootstrap import binary_interval
 from inhouse.eval.results import SystemResult
 
 
@@ -147,6 +148,11 @@ def published_rows(dataset: str, metric_names: list[str]) -> list[SystemResult]:
                     published_requests=rec["requests"],
                     price={"source": rec["prices"], "date": "2023"},
                     accuracy_source=f"published, not measured here: {rec['citation']}",
+                    # a bootstrap of a mean of 0/1 values depends only on the count correct
+                    ci95={"accuracy": binary_interval(rec["value"], rec["requests"])}
+                    if rec["metric"] == "accuracy"
+                    else None,
+                    test_examples=rec["requests"],
                 )
             )
         )

@@ -11,7 +11,9 @@ training amortised over a stated request volume.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from inhouse.bakeoff.numbers import plain
 from inhouse.bakeoff.prices import DEFAULT_MACHINE, PriceTable
 from inhouse.eval.results import BenchResult, SystemResult
 
@@ -50,7 +52,7 @@ def inhouse_cost(row: SystemResult, table: PriceTable, basis: CostBasis) -> dict
     train_per_1k = train_total / basis.volume * 1000.0
     serve_per_1k = None if cpu_ms is None else cpu_ms / 1000.0 * per_core_s * 1000.0
     total = None if serve_per_1k is None else serve_per_1k + train_per_1k
-    return {
+    out: dict[str, Any] = {
         "usd_per_1k": total,
         "machine": basis.machine,
         "machine_label": machine.label,
@@ -65,11 +67,19 @@ def inhouse_cost(row: SystemResult, table: PriceTable, basis: CostBasis) -> dict
         "train_usd": train_total,
         "amortised_over_requests": basis.volume,
         "train_usd_per_1k": train_per_1k,
-        "formula": (
-            f"{_g(cpu_ms)} ms CPU × ${_g(per_core_s)}/core-s "
-            f"+ {_g(fit)} s fit × ${_g(per_machine_s)}/s ÷ {basis.volume:,} requests, × 1000"
-        ),
     }
+    return out | {"formula": formula(out)}
+
+
+def formula(breakdown: dict[str, Any]) -> str:
+    """How a breakdown's $ per 1k is computed, in plain decimals (rebuilt from its fields, so
+    a report of older results reads the same)."""
+    per_machine_s = float(breakdown["machine_usd_per_hour"]) / 3600.0
+    return (
+        f"{_g(breakdown['cpu_ms_per_request'])} ms CPU × ${_g(breakdown['usd_per_core_second'])}"
+        f"/core-s + {_g(breakdown['fit_seconds'])} s fit × ${_g(per_machine_s)}/s ÷ "
+        f"{breakdown['amortised_over_requests']:,} requests, × 1000"
+    )
 
 
 def fill_costs(
@@ -94,4 +104,4 @@ def fill_costs(
 
 
 def _g(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4g}"
+    return "n/a" if x is None else plain(x, 4)

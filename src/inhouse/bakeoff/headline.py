@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inhouse.bakeoff.numbers import interval, plain, usd
 from inhouse.eval.results import BenchResult, SystemResult
 
 SAVINGS_CLAIM = 0.99  # "in-house is at least 99 % cheaper than the cheapest API approach"
@@ -11,10 +12,15 @@ def _metric(row: SystemResult, name: str) -> float | None:
     return row.metrics.get(name)
 
 
-def _usd(x: float) -> str:
-    if x >= 1:
-        return f"${x:,.2f}"
-    return f"${x:.2g}" if x >= 1e-4 else f"${x:.1e}"
+def interval_of(row: SystemResult, name: str) -> tuple[float, float] | None:
+    """The row's 95 % bootstrap interval of test metric `name`, if it has one."""
+    pair = (row.ci95 or {}).get(name)
+    return (float(pair[0]), float(pair[1])) if pair else None
+
+
+def _ci(row: SystemResult, name: str, lead: str = ", ") -> str:
+    pair = interval_of(row, name)
+    return f"{lead}95 % CI {interval(*pair)}" if pair else ""
 
 
 def api_rows(result: BenchResult, published: bool) -> list[SystemResult]:
@@ -84,7 +90,7 @@ def _against(a: float, other: SystemResult, pm: str) -> str | None:
     b = _metric(other, pm)
     if b is None:
         return None
-    label = f"the best {other.kind} system ({other.name}, {b:.3f}"
+    label = f"the best {other.kind} system ({other.name}, {b:.3f}{_ci(other, pm)}"
     if abs(a - b) < 5e-4:
         return f"level with {label})"
     if not b:
@@ -105,16 +111,16 @@ def _cost(row: SystemResult, api: SystemResult | None) -> str:
     if c is None:
         return ""
     if api is None or not api.cost_usd_per_1k:
-        return f", at {_usd(c)} per 1,000 requests (no API approach was priced)"
+        return f", at {usd(c)} per 1,000 requests (no API approach was priced)"
     d = api.cost_usd_per_1k
     if c <= d:
         return (
-            f", at {_usd(c)} per 1,000 requests, {_percent(1 - c / d)} % cheaper than the "
-            f"cheapest API approach priced ({api.name}, {_usd(d)})"
+            f", at {usd(c)} per 1,000 requests, {_percent(1 - c / d)} % cheaper than the "
+            f"cheapest API approach priced ({api.name}, {usd(d)})"
         )
     return (
-        f", but at {_usd(c)} per 1,000 requests it costs {c / d:.1f}× the cheapest API "
-        f"approach priced ({api.name}, {_usd(d)})"
+        f", but at {usd(c)} per 1,000 requests it costs {c / d:.1f}× the cheapest API "
+        f"approach priced ({api.name}, {usd(d)})"
     )
 
 
@@ -130,7 +136,8 @@ def headline(result: BenchResult) -> str:
     how = "on validation" if on_validation else "on test (no system reported validation figures)"
     lead = "in-house" if top.kind == "in-house" else f"a{'n' * (top.kind[0] in 'aeio')} {top.kind}"
     opening = f"On {result.dataset}, {lead} {top.name} wins {how}"
-    parts = [f"{opening} and reaches {pm} {a:.3f} on test"]
+    ci = f" ({_ci(top, pm, '')})" if interval_of(top, pm) else ""
+    parts = [f"{opening} and reaches {pm} {a:.3f}{ci} on test"]
     others = [best_of(result, kind) for kind in KIND_ORDER if kind != top.kind]
     compared = [t for o in others if o is not None and (t := _against(a, o, pm))]
     if compared:
@@ -152,7 +159,7 @@ def published_sentence(result: BenchResult) -> str | None:
     cite = (top.model_extra or {}).get("citation", "")
     return (
         f"The best published API result on this test set is {pm} {b:.3f} ({top.name}, at "
-        f"{_usd(top.cost_usd_per_1k or 0.0)} per 1,000 at its time's prices; {cite}); in-house is "
+        f"{usd(top.cost_usd_per_1k or 0.0)} per 1,000 at its time's prices; {cite}); in-house is "
         f"{abs(a - b) * 100:.1f} points {word} it."
     )
 
@@ -164,8 +171,9 @@ def savings_sentence(result: BenchResult) -> str | None:
         return None
     verdict = "meets" if s >= SAVINGS_CLAIM else "does NOT meet"
     return (
-        f"In-house {_usd(inh.cost_usd_per_1k or 0.0)} vs cheapest API "
-        f"{_usd(api.cost_usd_per_1k or 0.0)} per 1,000 requests: 1 - "
-        f"{inh.cost_usd_per_1k:.3g} / {api.cost_usd_per_1k:.3g} = {s * 100:.3f} % cheaper, which "
+        f"In-house {usd(inh.cost_usd_per_1k or 0.0)} vs cheapest API "
+        f"{usd(api.cost_usd_per_1k or 0.0)} per 1,000 requests: 1 - "
+        f"{plain(inh.cost_usd_per_1k or 0.0)} / {plain(api.cost_usd_per_1k or 0.0)} = "
+        f"{s * 100:.3f} % cheaper, which "
         f"{verdict} the claim of at least {SAVINGS_CLAIM * 100:.0f} % cheaper."
     )

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,9 @@ class Timing:
     """Mean thread-CPU ms per request: the figure the bake-off prices."""
     requests: int
     """How many requests were timed."""
+    load: dict[str, float] | None = None
+    """The machine's 1-minute load average (the higher of before and after timing; the minute
+    before also covers the end of the fit), its core count and their ratio, `per_core`."""
 
     def fields(self) -> dict[str, Any]:
         """The bench row's timing fields: `latency_ms` plus the extra CPU fields."""
@@ -45,6 +49,7 @@ class Timing:
             "cpu_ms_per_request": round(self.cpu_ms_per_request, 4),
             "cpu_latency_ms": self.cpu.model_dump(),
             "cpu_statistic": CPU_STATISTIC,
+            "timing_load": self.load,
         }
 
     def row(
@@ -62,6 +67,22 @@ class Timing:
             | self.fields()
             | extra
         )
+
+
+def cores() -> int:
+    """The cores this process may run on (the affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def machine_load(before: float | None = None) -> dict[str, float] | None:
+    """The 1-minute load average now (or `before`, if higher), the core count and their ratio;
+    None where the platform has no load average."""
+    try:
+        now = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    load, n = max(now, before or 0.0), cores()
+    return {"load_1min": round(load, 2), "cores": n, "per_core": round(load / n, 2)}
 
 
 def percentiles(ms: Sequence[float]) -> Latency:
@@ -98,6 +119,7 @@ def measure(
     """
     assert inputs, "measure needs at least one request"
     wall, cpu = [], []
+    start = machine_load()
     with one_thread():
         if warmup is not None:
             warmup()
@@ -111,4 +133,5 @@ def measure(
         cpu=percentiles(cpu),
         cpu_ms_per_request=float(np.mean(cpu)),
         requests=len(cpu),
+        load=machine_load(start["load_1min"] if start else None),
     )

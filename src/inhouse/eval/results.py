@@ -39,6 +39,11 @@ class SystemResult(BaseModel):
     fit_seconds: float | None = None
     latency_ms: Latency | None = None
     cost_usd_per_1k: float | None = None
+    ci95: dict[str, tuple[float, float]] | None = None
+    """95 % percentile-bootstrap interval (low, high) of the test metrics that are means over
+    examples (`inhouse.eval.bootstrap`); None where per-example results were not kept."""
+    test_examples: int | None = None
+    """How many test examples the metrics (and `ci95`) are means over."""
 
     @field_validator("metrics")
     @classmethod

@@ -18,20 +18,37 @@ def retrieval_metrics(
 
     `results` holds one ranked list of `(article_id, score)` per query.
     """
+    rows = query_metrics(results, queries)
+    n = max(len(rows), 1)
+    return {m: sum(r[m] for r in rows) / n for m in ("recall@10", "recall@20", "mrr")}
+
+
+def query_metrics(
+    results: Sequence[Sequence[tuple[str, float]]], queries: Sequence[RetrievalQuery]
+) -> list[dict[str, float]]:
+    """recall@10, recall@20 and MRR of each query (scenario), whose means `retrieval_metrics`
+    returns."""
     assert len(results) == len(queries), "one result list per query"
-    r10 = r20 = mrr = 0.0
+    rows = []
     for found, q in zip(results, queries, strict=True):
         relevant = set(q.relevant)
         ids = [a for a, _ in found]
-        r10 += len(relevant & set(ids[:10])) / len(relevant)
-        r20 += len(relevant & set(ids[:20])) / len(relevant)
-        mrr += next((1.0 / (i + 1) for i, a in enumerate(ids) if a in relevant), 0.0)
-    n = max(len(queries), 1)
-    return {"recall@10": r10 / n, "recall@20": r20 / n, "mrr": mrr / n}
+        rows.append(
+            {
+                "recall@10": len(relevant & set(ids[:10])) / len(relevant),
+                "recall@20": len(relevant & set(ids[:20])) / len(relevant),
+                "mrr": next((1.0 / (i + 1) for i, a in enumerate(ids) if a in relevant), 0.0),
+            }
+        )
+    return rows
+
+
+def hits(found: Sequence[Sequence[str]], gold: Sequence[str], k: int) -> list[float]:
+    """1.0 for each message whose true label is among the first `k` labels found for it."""
+    assert len(found) == len(gold), "one list of labels per message"
+    return [float(t in labels[:k]) for labels, t in zip(found, gold, strict=True)]
 
 
 def hit_rate(found: Sequence[Sequence[str]], gold: Sequence[str], k: int) -> float:
     """Fraction of messages whose true label is among the first `k` labels found for it."""
-    assert len(found) == len(gold), "one list of labels per message"
-    hits = sum(t in labels[:k] for labels, t in zip(found, gold, strict=True))
-    return hits / max(len(gold), 1)
+    return sum(hits(found, gold, k)) / max(len(gold), 1)

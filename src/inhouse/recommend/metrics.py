@@ -21,6 +21,13 @@ def evaluate(
     Targets already in the history cannot be recommended under this protocol, so they are left
     out; a case left with no target (or whose targets are all unknown items) is skipped.
     """
+    return mean_metrics(case_rows(model, cases, batch_size))
+
+
+def case_rows(
+    model: BaseRecommender, cases: Sequence[RecCase], batch_size: int = 512
+) -> list[dict[str, float]]:
+    """The metrics of each scored case (per user), whose means `evaluate` returns."""
     items = model.items
     rows: list[dict[str, float]] = []
     for start in range(0, len(cases), batch_size):
@@ -33,4 +40,4 @@ def evaluate(
             targets = {items.index[t] for t in case.targets if t in items} - hist
             if targets:
                 rows.append(case_metrics(ranked.tolist(), targets))
-    return mean_metrics(rows)
+    return rows

@@ -12,9 +12,10 @@ from functools import partial
 
 from inhouse.datasets.types import ResponseData
 from inhouse.errors import ConfigError
+from inhouse.eval.bootstrap import intervals
 from inhouse.eval.latency import measure
 from inhouse.eval.results import BenchResult
-from inhouse.eval.retrieval import hit_rate
+from inhouse.eval.retrieval import hit_rate, hits
 from inhouse.models.embedder import Embedder, MemoEmbedder
 from inhouse.models.load import load_embedder
 from inhouse.support.answer.registry import SYSTEMS
@@ -44,7 +45,9 @@ def bench_responses(
         timing = measure(partial(s.suggest, k=5), [[text] for text in texts[:200]])
         found = [[x.intent for x in ss] for ss in suggestions]
         metrics = {"hit@1": hit_rate(found, intents, 1), "hit@5": hit_rate(found, intents, 5)}
-        rows.append(timing.row(name, s.kind, metrics, round(fit_seconds, 2)))
+        per_message = {f"hit@{k}": hits(found, intents, k) for k in (1, 5)}
+        interval = {"ci95": intervals(per_message), "test_examples": len(intents)}
+        rows.append(timing.row(name, s.kind, metrics, round(fit_seconds, 2), **interval))
     return BenchResult(
         workload="support-responses",
         dataset=data.name,

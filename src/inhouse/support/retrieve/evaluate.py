@@ -18,9 +18,10 @@ import numpy as np
 
 from inhouse.datasets.types import RetrievalData, RetrievalQuery
 from inhouse.errors import ConfigError
+from inhouse.eval.bootstrap import intervals
 from inhouse.eval.latency import Timing, measure
 from inhouse.eval.results import BenchResult
-from inhouse.eval.retrieval import retrieval_metrics
+from inhouse.eval.retrieval import query_metrics, retrieval_metrics
 from inhouse.models.embedder import Embedder
 from inhouse.models.load import load_embedder
 from inhouse.support.retrieve.base import Hits, Retriever
@@ -143,11 +144,14 @@ def bench_retrieval(
             label: retrieval_metrics(retriever.search([q.text for q in qs], k=100), qs)
             for label, qs in joined.items()
         }
+        per_query = query_metrics(results, data.test)  # per scenario, for the interval
         row = timing.row(
             name,
             retriever.kind,
             retrieval_metrics(results, data.test),
             round(fit_seconds, 2),
+            ci95=intervals({m: [q[m] for q in per_query] for m in ("recall@10", "mrr")}),
+            test_examples=len(per_query),
             dev_metrics=retrieval_metrics(dev, data.dev) if data.dev else None,
             dev_joined_metrics=dev_joined or None,
         )

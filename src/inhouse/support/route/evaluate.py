@@ -11,7 +11,7 @@ from typing import Any
 from inhouse.datasets.types import IntentData
 from inhouse.eval.latency import Timing, measure
 from inhouse.eval.results import BenchResult, SystemResult
-from inhouse.eval.routing import routing_metrics
+from inhouse.eval.routing import routing_intervals, routing_metrics
 from inhouse.models.embedder import Embedder
 from inhouse.models.load import load_embedder
 from inhouse.support.route.base import OUT_OF_SCOPE
@@ -86,6 +86,7 @@ def bench_system(
     gold = data.test["intent"].to_list()
     predicted, _ = loaded.predict(test_texts)
     metrics = _metrics(predicted, gold, data.oos_label)
+    ci95 = routing_intervals(predicted, gold, data.oos_label, out_of_scope=OUT_OF_SCOPE)
     # the router as fitted, before saving: features from torch (the serving graph's reference)
     fitted_metrics = _metrics(router.predict(test_texts)[0], gold, data.oos_label)
     # validation figures (for choosing a winner) only where valid was held out of the fit
@@ -100,6 +101,8 @@ def bench_system(
         loaded.kind,
         metrics,
         round(fit_seconds, 2),
+        ci95=ci95,
+        test_examples=len(gold),
         fit_cpu_seconds=round(fit_cpu, 2),
         serving=getattr(getattr(loaded, "serving", None), "backend", "torch"),
         fitted_torch_metrics=fitted_metrics,
