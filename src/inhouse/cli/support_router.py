@@ -27,11 +27,25 @@ def fit_router(
         float,
         typer.Option(
             help=(
-                "Share of each intent held out to set the out-of-scope threshold (only when "
-                "some tickets have intent `oos`; else every ticket is fitted on)."
+                "Share of each intent held out to set the out-of-scope threshold. With tickets "
+                "of intent `oos` the router is fitted on the rest; without, it is fitted on "
+                "every ticket once the threshold is set (see --oos-method)."
             )
         ),
     ] = 0.1,
+    oos_method: Annotated[
+        str,
+        typer.Option(
+            help=(
+                "How to set the out-of-scope threshold when no ticket has intent `oos`: "
+                "accuracy-drop (the highest threshold costing at most 1 point of held-out "
+                "accuracy; chosen on CLINC150, benchmarks/oos_without_examples.py), quantile "
+                "(reject 2 % of held-out tickets), held-out-intents (5 folds of intents play "
+                "out of scope; 5 extra fits), or off (no detection). Tickets of intent `oos` "
+                "always take precedence. See docs/out-of-scope.md."
+            )
+        ),
+    ] = "accuracy-drop",
     intents: Annotated[
         Path | None, typer.Option(help="File of allowed intents, one a line; others are errors.")
     ] = None,
@@ -52,27 +66,53 @@ def fit_router(
         allowed = [x.strip() for x in lines if x.strip()]
     chosen: dict[str, Any] = {"system": system} if system else {}  # else the library default
     report = fit_router_from_tickets(
-        tickets, out, valid_fraction=valid_fraction, intents=allowed, **chosen
+        tickets,
+        out,
+        valid_fraction=valid_fraction,
+        intents=allowed,
+        oos_method=oos_method,
+        **chosen,
     )
-    console.print(
-        f"[bold]{report.system}[/] router: {report.intents} intents, {report.n_train} training "
-        f"tickets, {report.n_valid} held out; {report.wall_seconds:.1f} s wall, "
-        f"{report.cpu_seconds:.1f} s CPU"
-    )
-    if report.calibration:
-        c = report.calibration
-        console.print(
-            f"out-of-scope threshold {c['threshold']:.4f} (held-out in-scope accuracy "
-            f"{c['val_in_scope_accuracy']:.3f}, out-of-scope recall {c['val_oos_recall']:.3f})"
-        )
-    if not report.oos_detection:
-        console.print(
-            "out-of-scope detection is off: no ticket has intent `oos`, so every message is "
-            "routed to its nearest intent and all tickets were used to fit. To turn it on, add "
-            "tickets with intent `oos` (messages you do not handle) and fit again; "
-            f"{valid_fraction:.0%} of each intent is then held out to set the threshold."
-        )
+    for line in fit_summary(report, valid_fraction):
+        console.print(line, highlight=False)
     console.print(f"saved to {escape(str(out))}")
+
+
+def fit_summary(report: Any, valid_fraction: float) -> list[str]:
+    """What `fit-router` prints about a `FitReport`: the fit, then how the threshold was set."""
+    oos_hint = (
+        "For better detection, add tickets with intent `oos` (messages you do not handle) and "
+        f"fit again: {valid_fraction:.0%} of each intent, `oos` included, is then held out to "
+        "set the threshold."
+    )
+    held = (
+        f"{report.n_valid} held out"
+        if report.oos_method in ("oos-tickets", "off")
+        else f"{report.n_valid} of them first held out to set the threshold"
+    )
+    lines = [
+        f"[bold]{report.system}[/] router: {report.intents} intents, {report.n_train} training "
+        f"tickets, {held}; {report.wall_seconds:.1f} s wall, {report.cpu_seconds:.1f} s CPU"
+    ]
+    c = report.calibration
+    if report.oos_method == "oos-tickets":
+        lines.append(
+            f"out-of-scope threshold {c['threshold']:.4f}, set by held-out tickets with intent "
+            f"`oos` (held-out in-scope accuracy {c['val_in_scope_accuracy']:.3f}, out-of-scope "
+            f"recall {c['val_oos_recall']:.3f})"
+        )
+    elif report.oos_method == "off":
+        lines.append(
+            "out-of-scope detection is off (--oos-method off): every message is routed to its "
+            "nearest intent. To turn it on, drop --oos-method off. " + oos_hint
+        )
+    else:
+        lines.append(
+            f"out-of-scope threshold {c['threshold']:.4f}, set by --oos-method "
+            f"{report.oos_method} without any ticket of intent `oos` (held-out in-scope "
+            f"accuracy {c['val_in_scope_accuracy']:.3f}); then fitted on every ticket. " + oos_hint
+        )
+    return lines
 
 
 FIELDS = ("id", "intent", "confidence", "out_of_scope", "escalate", "truncated_from")

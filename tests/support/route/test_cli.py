@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -34,26 +35,39 @@ def write_tickets(path: Path, rows: list[tuple[str, str]]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def router_dir(tmp_path_factory) -> Path:
+def fitted(tmp_path_factory) -> tuple[Path, str]:
+    """A router fitted by the CLI on tickets without intent `oos`, and what the fit printed."""
     tmp = tmp_path_factory.mktemp("cli")
     rows = [(t, intent) for intent, texts in TRAIN.items() for t in texts]
     tickets = write_tickets(tmp / "tickets.csv", rows)
-    code = main_ok(
-        [
-            "support",
-            "fit-router",
-            "--tickets",
-            str(tickets),
-            "--out",
-            str(tmp / "r"),
-            "--system",
-            "logistic",
-            "--valid-fraction",
-            "0.25",
-        ]
-    )
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main_ok(
+            [
+                "support",
+                "fit-router",
+                "--tickets",
+                str(tickets),
+                "--out",
+                str(tmp / "r"),
+                "--system",
+                "logistic",
+                "--valid-fraction",
+                "0.25",
+            ]
+        )
     assert code == 0
-    return tmp / "r"
+    return tmp / "r", printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def router_dir(fitted) -> Path:
+    return fitted[0]
+
+
+@pytest.fixture(scope="module")
+def router_fit(fitted) -> str:
+    return fitted[1]
 
 
 def main_ok(argv: list[str]) -> int:
@@ -196,11 +210,34 @@ def test_a_real_route_call_prints_only_its_result(router_dir, monkeypatch):
     assert json.loads(done.stdout)["intent"] == "card_arrival"
 
 
-def test_fit_without_oos_tickets_says_detection_is_off_and_how_to_turn_it_on(tmp_path, capsys):
+def test_fit_without_oos_tickets_names_the_method_and_how_to_do_better(router_fit, capsys):
+    text = " ".join(router_fit.split())
+    n = sum(len(v) for v in TRAIN.values())
+    held = sum(round(len(v) * 0.25) for v in TRAIN.values())  # --valid-fraction 0.25
+    assert f"{n} training tickets, {held} of them first held out" in text
+    assert "set by --oos-method accuracy-drop without any ticket of intent `oos`" in text
+    assert "then fitted on every ticket" in text and "add tickets with intent `oos`" in text
+
+
+def test_route_escalates_the_weather_without_oos_tickets(router_dir, capsys):
+    message = "what's the weather in Paris tomorrow"
+    code, out, _ = run(["support", "route", str(router_dir), "--json", message], capsys)
+    assert code == 0 and json.loads(out)["escalate"] is True
+
+
+def test_fit_with_oos_method_off_says_detection_is_off(tmp_path, capsys):
     rows = [(t, intent) for intent, texts in TRAIN.items() for t in texts]
     tickets = write_tickets(tmp_path / "t.csv", rows)
     argv = ["support", "fit-router", "--tickets", str(tickets), "--out", str(tmp_path / "r")]
-    code, out, _ = run([*argv, "--system", "logistic"], capsys)
+    code, out, _ = run([*argv, "--system", "logistic", "--oos-method", "off"], capsys)
     text = " ".join(out.split())
     assert code == 0 and f"{len(rows)} training tickets, 0 held out" in text
-    assert "out-of-scope detection is off" in text and "add tickets with intent `oos`" in text
+    assert "out-of-scope detection is off (--oos-method off)" in text
+    assert "add tickets with intent `oos`" in text
+
+
+def test_fit_with_an_unknown_oos_method_is_refused(tmp_path, capsys):
+    tickets = write_tickets(tmp_path / "t.csv", [("a b", "x"), ("c d", "y")])
+    argv = ["support", "fit-router", "--tickets", str(tickets), "--out", str(tmp_path / "r")]
+    code, _, err = run([*argv, "--oos-method", "guess"], capsys)
+    assert code == 2 and "--oos-method 'guess' is not known" in err

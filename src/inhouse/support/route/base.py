@@ -85,13 +85,16 @@ def choose_threshold(
     gold: Sequence[str],
     max_in_scope_drop: float = 0.01,
     min_in_scope_accuracy: float | None = None,
+    in_scope_only: bool = False,
 ) -> dict[str, float]:
     """The out-of-scope threshold from validation data.
 
     With out-of-scope rows in `gold`: the highest threshold (most OOS recall) whose in-scope
     accuracy stays within `max_in_scope_drop` of the accuracy without a threshold, or, with
     `min_in_scope_accuracy`, stays at or above that absolute floor instead. Without them
-    there is no evidence to buy, so the threshold is 0 (never out of scope).
+    there is no evidence to buy, so the threshold is 0 (never out of scope), unless
+    `in_scope_only`: then the same floor is applied to the in-scope rows alone (the rule needs
+    no out-of-scope row to find it; `inhouse.support.route.calibrate`).
     """
     best_a = np.asarray(best, dtype=object)
     gold_a = np.asarray(gold, dtype=object)
@@ -101,17 +104,24 @@ def choose_threshold(
     pred_oos = best_a == OUT_OF_SCOPE
     right = (best_a == gold_a) & in_scope
     base_acc = float(right[in_scope].mean()) if in_scope.any() else 0.0
-    if not is_oos.any() or not in_scope.any():
+    if not in_scope.any() or not (is_oos.any() or in_scope_only):
         return {"threshold": 0.0, "val_in_scope_accuracy": base_acc, "val_oos_recall": 0.0}
     floor = base_acc - max_in_scope_drop if min_in_scope_accuracy is None else min_in_scope_accuracy
-    chosen, recall, acc = 0.0, float(pred_oos[is_oos].mean()), base_acc
+
+    def oos_recall(flagged: np.ndarray) -> float:
+        return float(flagged[is_oos].mean()) if is_oos.any() else float("nan")
+
+    chosen, recall, acc = 0.0, oos_recall(pred_oos), base_acc
     for t in np.unique(conf):
         flagged = pred_oos | (conf < t)
         acc_t = float((right & ~flagged)[in_scope].mean())
         if acc_t < floor - 1e-12:
             break
-        chosen, acc, recall = float(t), acc_t, float(flagged[is_oos].mean())
-    return {"threshold": chosen, "val_in_scope_accuracy": acc, "val_oos_recall": recall}
+        chosen, acc, recall = float(t), acc_t, oos_recall(flagged)
+    out = {"threshold": chosen, "val_in_scope_accuracy": acc, "val_oos_recall": recall}
+    if not is_oos.any():
+        del out["val_oos_recall"]  # not measured
+    return out
 
 
 def check_confidence(confidence: str) -> str:

@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from inhouse.artifacts import unknown_system
 from inhouse.errors import DataError, InhouseError, Problem
 from inhouse.support.route.base import OUT_OF_SCOPE, Router
-from inhouse.support.route.registry import DEFAULT_SYSTEM, load_router, make_router
+from inhouse.support.route.calibrate import DEFAULT_METHOD, calibrate_without_oos, check_method
+from inhouse.support.route.registry import DEFAULT_SYSTEM, SYSTEMS, load_router, make_router
 
 MAX_PROBLEMS = 20
 
@@ -27,14 +29,20 @@ class FitReport:
 
     system: str
     n_train: int
+    """Tickets the saved router was fitted on."""
     n_valid: int
+    """Tickets held out to set the out-of-scope threshold (without `oos` tickets they are then
+    fitted on too: `n_train` counts them)."""
     intents: int
     calibration: dict[str, float]
     wall_seconds: float
     cpu_seconds: float
     oos_detection: bool = True
-    """False when no ticket has intent `oos`: nothing to set a threshold on, so every ticket
-    was fitted on and every message is routed to its nearest intent."""
+    """False only with `oos_method="off"` and no ticket of intent `oos`: every message is routed
+    to its nearest intent."""
+    oos_method: str = "oos-tickets"
+    """What set the threshold: `oos-tickets` (held-out tickets, `oos` ones included), else a
+    method of `inhouse.support.route.calibrate` that needs none, or `off`."""
 
 
 def _first_line(path: Path) -> int:
@@ -91,24 +99,51 @@ def fit_router_from_tickets(
     valid_fraction: float = 0.1,
     intents: Collection[str] | None = None,
     config: dict[str, Any] | None = None,
+    oos_method: str = DEFAULT_METHOD,
 ) -> FitReport:
     """Read tickets, hold out `valid_fraction` of each intent, fit `system` on the rest,
     calibrate the out-of-scope threshold on the hold-out, save.
 
-    Without a ticket of intent `oos` there is no out-of-scope evidence: the threshold would end
-    at 0, so nothing is held out, the router is fitted on every ticket (as the bench does,
-    `inhouse.support.route.evaluate`) and the report says detection is off.
+    Without a ticket of intent `oos`, `oos_method` (`inhouse.support.route.calibrate`) sets the
+    threshold from the hold-out's in-scope tickets, then the saved router is fitted on every
+    ticket with that threshold; `off` fits on every ticket with threshold 0 (no detection).
     """
+    check_method(oos_method)
+    if system not in SYSTEMS:  # before the calibration fits, as before the one fit
+        raise InhouseError(unknown_system("router system", system, SYSTEMS))
     frame = read_labelled_tickets(Path(tickets), intents)
     split_valid(frame.head(0), valid_fraction)  # the range check, whatever the tickets
-    detection = OUT_OF_SCOPE in set(frame["intent"].to_list())
-    train, valid = split_valid(frame, valid_fraction if detection else 0.0)
+    has_oos = OUT_OF_SCOPE in set(frame["intent"].to_list())
+    method = "oos-tickets" if has_oos else oos_method
+    train, valid = split_valid(frame, 0.0 if method == "off" else valid_fraction)
+    if method not in ("oos-tickets", "off") and valid.height == 0:
+        raise InhouseError(
+            f"--valid-fraction {valid_fraction} holds out no ticket to set the out-of-scope "
+            "threshold; use e.g. 0.1, or --oos-method off"
+        )
     start, cpu = time.perf_counter(), time.process_time()
-    router: Router = make_router(system, **(config or {}))
-    router.fit(train["text"].to_list(), train["intent"].to_list())
-    router.save(Path(out))
     calibration: dict[str, float] = {}
-    if valid.height:  # the threshold is set on what is served: the saved router
+    embedder = None
+    if method not in ("oos-tickets", "off"):
+        from inhouse.models.load import load_embedder
+
+        embedder = load_embedder()  # one load for the calibration fits and the final one
+        calibration = calibrate_without_oos(
+            method,
+            lambda: make_router(system, embedder, **(config or {})),
+            train["text"].to_list(),
+            train["intent"].to_list(),
+            valid["text"].to_list(),
+            valid["intent"].to_list(),
+        )
+        train = frame  # the final router is fitted on every ticket
+    router: Router = make_router(system, embedder, **(config or {}))
+    router.fit(train["text"].to_list(), train["intent"].to_list())
+    if calibration:
+        router.threshold = calibration["threshold"]
+        router.calibration = calibration  # type: ignore[attr-defined]
+    router.save(Path(out))
+    if method == "oos-tickets":  # the threshold is set on what is served: the saved router
         router = load_router(Path(out))
         calibration = router.calibrate(valid["text"].to_list(), valid["intent"].to_list())
         router.save(Path(out))
@@ -120,5 +155,6 @@ def fit_router_from_tickets(
         calibration=calibration,
         wall_seconds=time.perf_counter() - start,
         cpu_seconds=time.process_time() - cpu,
-        oos_detection=detection,
+        oos_detection=method != "off",
+        oos_method=method,
     )
