@@ -23,6 +23,10 @@ class ModelError(InhouseError):
     """A model that is unknown, missing, unverified or incompatible."""
 
 
+class UpstreamError(InhouseError):
+    """A backend we call (a generator server) that is down, too slow, or not allowed."""
+
+
 class DatasetError(InhouseError):
     """A benchmark dataset that is missing, unknown or fails its checksum."""
 

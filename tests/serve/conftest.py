@@ -3,6 +3,7 @@
 The artifacts are the ones other tests build: a logistic router on the router contract's
 tickets, a hybrid index on the retrieval contract's dozen articles, and cooc on the
 checkerboard. `live` starts the real app under uvicorn on 127.0.0.1, on a free port.
+`postgres_url` is a fresh database on a throwaway PostgreSQL server started once per session.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import os
 import socket
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import uvicorn
 from httpx import Response
@@ -30,10 +33,12 @@ from inhouse.serve.app import create_app
 from inhouse.serve.config import ServeConfig, load_config
 from inhouse.serve.keys import SCOPES
 from inhouse.serve.loaded import Models
-from inhouse.serve.state import SqliteState
+from inhouse.serve.state import State
+from inhouse.serve.state_registry import open_state
 from inhouse.support.retrieve.registry import make_retriever
 from inhouse.support.route.registry import make_router
 from tests.recommend import checkerboard as cb
+from tests.serve import postgres
 from tests.support.retrieve.test_retrieve import articles_frame, shared_embedder
 from tests.support.route.test_router import INTENTS, TEXTS
 
@@ -74,12 +79,16 @@ def bench_artifacts(root: Path) -> Path:
     return build_artifacts(root / "art")
 
 
-def write_config(folder: Path, artifacts: Path, extra: str = "") -> Path:
-    """A serve.toml in `folder` serving the test artifacts (state and audit log in `folder`)."""
+SQLITE = 'state = "state.sqlite3"'
+
+
+def write_config(folder: Path, artifacts: Path, extra: str = "", state: str = SQLITE) -> Path:
+    """A serve.toml in `folder` serving the test artifacts (state and audit log in `folder`);
+    `state` is the line that names the state (a `state_url = ...` for PostgreSQL)."""
     path = folder / "serve.toml"
     path.write_text(
         f"""
-state = "state.sqlite3"
+{state}
 audit_log = "audit.jsonl"
 machine_usd_per_hour = 3.6
 machine_cpus = 1
@@ -115,14 +124,16 @@ class Live:
     """A running server: its base URL, its state and its config."""
 
     url: str
-    state: SqliteState
+    state: State
     config: ServeConfig
 
 
 def start(config: ServeConfig, models: Models) -> Iterator[Live]:
     """Serve `config` (with the already loaded `models`) until the generator is closed."""
-    state = SqliteState(config.state)
-    app = create_app(config, loaded=models, state=state)
+    state = open_state(config)
+    # the tests' client connects from this process: the egress guard would refuse it (it is
+    # tested in-process, in test_egress.py, and in real server processes)
+    app = create_app(config, loaded=models, state=state, guard_egress=False)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -152,7 +163,7 @@ class Http:
     """The app in-process (Starlette's TestClient): `call` sends with a fresh key of `scopes`."""
 
     client: TestClient
-    state: SqliteState
+    state: State
     config: ServeConfig
 
     def key(self, scopes: Sequence[str] = SCOPES, **limits: Any) -> str:
@@ -165,12 +176,37 @@ class Http:
 
 
 def in_process(config: ServeConfig, models: Models) -> Iterator[Http]:
-    state = SqliteState(config.state)
-    with TestClient(create_app(config, loaded=models, state=state)) as client:
-        yield Http(client, state, config)
-    state.close()
+    state = open_state(config)
+    try:
+        with TestClient(create_app(config, loaded=models, state=state)) as client:
+            yield Http(client, state, config)
+    finally:
+        state.close()
 
 
 @pytest.fixture
 def http(config: ServeConfig, models: Models) -> Iterator[Http]:
     yield from in_process(config, models)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server of this session (per xdist worker), started in ~2 s."""
+    bindir = postgres.binaries()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL is not installed (no initdb on PATH or in /usr/lib/postgresql/*/bin); "
+            "`apt-get install postgresql`, as .ci/run does"
+        )
+    with postgres.server(bindir) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as db:
+        fast = " STRATEGY FILE_COPY" if db.info.server_version >= 150000 else ""
+        db.execute(f"CREATE DATABASE {name}{fast}")  # type: ignore[arg-type]
+    return f"{postgres_server.rsplit('/', 1)[0]}/{name}"

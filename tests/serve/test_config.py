@@ -31,6 +31,11 @@ def test_paths_are_read_from_the_config_folder_and_defaults_apply(tmp_path: Path
         ("state = ", "not valid TOML"),
         ("[routers]\nshop = 'r'\n[indexes]\nshop = 'i'", "model name 'shop' in indexes is taken"),
         ("[indexes]\ninhouse-support = 'i'", "taken by the support assistant"),
+        ("state = 's.db'\nstate_url = 'postgresql://db/x'", "Can't give both `state`"),
+        (
+            "state_url = 'mysql://db/x'",
+            "state_url: not a PostgreSQL URL; write it as postgresql://",
+        ),
     ],
 )
 def test_bad_config_names_file_and_field(tmp_path: Path, text: str, fragment: str) -> None:
@@ -57,3 +62,14 @@ def test_the_documented_example_loads_and_every_field_is_documented(tmp_path: Pa
     assert config.recommenders["shop"] == tmp_path / "models" / "rec"
     for field in ServeConfig.model_fields:
         assert f"| `{field}` |" in doc, f"docs/serve.md does not document {field}"
+
+
+def test_the_secret_sits_beside_sqlite_or_the_config_with_postgres(tmp_path: Path) -> None:
+    (tmp_path / "serve.toml").write_text('state = "db/s.sqlite3"\n')
+    assert load_config(tmp_path / "serve.toml").state_secret == tmp_path / "db/s.sqlite3.secret"
+    (tmp_path / "serve.toml").write_text('state_url = "postgresql://app@db:5432/inhouse"\n')
+    config = load_config(tmp_path / "serve.toml")
+    assert config.state_url == "postgresql://app@db:5432/inhouse"
+    assert config.state_secret == tmp_path / "inhouse-state.secret"
+    (tmp_path / "serve.toml").write_text('state_url = "postgres://db/x"\nstate_secret = "k/s"\n')
+    assert load_config(tmp_path / "serve.toml").state_secret == tmp_path / "k/s"

@@ -12,20 +12,20 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from inhouse.serve.state import SqliteState
+    from inhouse.serve.state import State
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
-CONFIG = typer.Option("--config", "-c", help="The server's serve.toml (names the state file).")
+CONFIG = typer.Option("--config", "-c", help="The server's serve.toml (names the state).")
 
 
 @contextmanager
-def _state(config: Path, create: bool = False) -> Iterator[SqliteState]:
+def _state(config: Path, create: bool = False) -> Iterator[State]:
     """The state database `config` names, open for one command (made only when `create`)."""
     from inhouse.serve.config import load_config
-    from inhouse.serve.state import open_state
+    from inhouse.serve.state_registry import open_state
 
-    state = open_state(load_config(config).state, create)
+    state = open_state(load_config(config), create)
     try:
         yield state
     finally:
@@ -80,7 +80,7 @@ def list_keys(
             }
             for key in state.list_keys()
         ]
-        title = f"API keys ({state.path})"
+        title = f"API keys ({state.location})"
     columns = ("name", "id", "scopes", "rpm", "budget_usd", "spent_usd", "created", "status")
     emit(rows, title, as_json, columns=columns)
 

@@ -34,9 +34,9 @@ def usage(
     from inhouse.cli.output import console, emit
     from inhouse.serve.config import load_config
     from inhouse.serve.metering import parse_since
-    from inhouse.serve.state import open_state
+    from inhouse.serve.state_registry import open_state
 
-    state = open_state(load_config(config).state, create=False)
+    state = open_state(load_config(config), create=False)
     try:
         totals = state.usage(parse_since(since), by)
     finally:

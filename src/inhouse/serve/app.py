@@ -9,6 +9,7 @@ file named by `INHOUSE_SERVE_CONFIG`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,27 +25,36 @@ from inhouse.serve.audit import AuditLog
 from inhouse.serve.batching import Batchers
 from inhouse.serve.config import ServeConfig, load_config
 from inhouse.serve.context import Context
+from inhouse.serve.egress import Egress, guarded
 from inhouse.serve.loaded import Models
 from inhouse.serve.metering import tokens
 from inhouse.serve.metrics import Metrics
 from inhouse.serve.middleware import Metering
 from inhouse.serve.routers import chat, embeddings, models, recommend, support
-from inhouse.serve.state import SqliteState, State
+from inhouse.serve.state import State
+from inhouse.serve.state_registry import open_state
 
 CONFIG_ENV = "INHOUSE_SERVE_CONFIG"
 
 
 def create_app(
-    config: ServeConfig, loaded: Models | None = None, state: State | None = None
+    config: ServeConfig,
+    loaded: Models | None = None,
+    state: State | None = None,
+    guard_egress: bool = True,
 ) -> FastAPI:
-    """The server for `config`; `loaded` and `state` may be given (tests share them)."""
+    """The server for `config`; `loaded` and `state` may be given (tests share them).
+
+    While it runs, outbound connections are guarded process-wide (`serve.egress`): only the
+    configured backends can be reached. `guard_egress=False` is for a test that runs the
+    server and its own HTTP client in one process."""
     from inhouse.settings import get_settings
 
     tokens(["warm up"], config.tokenizer)  # load the tokenizer now, not on the first request
     loaded = loaded if loaded is not None else Models.load(config)
     ctx = Context(
         config=config,
-        state=state if state is not None else SqliteState(config.state),
+        state=state if state is not None else open_state(config),
         models=loaded,
         audit=AuditLog(config.audit_log),
         redactor=Redactor(get_settings().pii_patterns),
@@ -55,7 +65,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        allowed = Egress(config.backend_urls()) if guard_egress else None
+        with guarded(allowed) if allowed is not None else contextlib.nullcontext():
+            yield
         if state is None:  # we opened it
             ctx.state.close()
 

@@ -15,11 +15,19 @@ import tomllib
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from inhouse.bakeoff.prices import Tokenizer
 from inhouse.errors import ConfigError
 from inhouse.models.embedder import DEFAULT_EMBEDDER
+from inhouse.serve.keys import secret_path
 
 SUPPORT_MODEL = "inhouse-support"  # the chat model name of the grounded support assistant
 
@@ -33,6 +41,29 @@ class SupportConfig(BaseModel):
     """Name (in `[routers]`) of the router that routes its messages; None: the only one, if any."""
     index: str | None = None
     """Name (in `[indexes]`) of the help-center index it answers from; None: the only one."""
+    generator: str | None = None
+    """Name (in `[generators]`) of the model that writes its answers from the cited passages;
+    None: the answers are the passages themselves (extractive)."""
+
+
+class GeneratorConfig(BaseModel):
+    """A generator behind an OpenAI-compatible URL (vLLM, SGLang, llama.cpp's server, Ollama).
+    The server connects to these backends and to nothing else (see `serve.egress`)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    base_url: str = Field(pattern=r"^https?://[^/\s]+")
+    """The backend's OpenAI API root, e.g. "http://gpu-box:8000/v1"."""
+    model: str
+    """The model name the backend serves, e.g. "Qwen/Qwen2.5-7B-Instruct"."""
+    api_key_env: str | None = None
+    """Environment variable holding the backend's API key; None: it needs none."""
+    timeout_s: float = Field(default=30.0, gt=0)
+    """Seconds one call may take before it is retried or fails."""
+    retries: int = Field(default=2, ge=0)
+    """Retries, with exponential backoff, on connection errors, 408, 429 and 5xx."""
+    max_tokens: int = Field(default=512, gt=0)
+    """Most tokens one answer may have."""
 
 
 class ServeConfig(BaseModel):
@@ -48,10 +79,18 @@ class ServeConfig(BaseModel):
     """Help-center indexes: model name -> saved folder (made by `inhouse support index`)."""
     embedders: list[str] = Field(default_factory=lambda: [DEFAULT_EMBEDDER])
     """Embedders to serve at /v1/embeddings, by model registry name (`inhouse models list`)."""
+    generators: dict[str, GeneratorConfig] = Field(default_factory=dict)
+    """Generator backends by name; the only hosts the server ever connects to."""
     support: SupportConfig = Field(default_factory=SupportConfig)
-    """Which router and index make the support assistant."""
+    """Which router, index and generator make the support assistant."""
     state: Path = Path("inhouse-state.sqlite3")
     """SQLite database of keys, rate-limit counters and usage; its secret sits beside it."""
+    state_url: str | None = None
+    """PostgreSQL database of the state instead of `state`, shared by several servers:
+    `postgresql://user:password@host:5432/inhouse`. Give one of `state` and `state_url`."""
+    state_secret: Path | None = None
+    """File of the server secret the keys are hashed with (every server sharing a state needs
+    the same one); None: `<state>.secret`, or `inhouse-state.secret` with `state_url`."""
     audit_log: Path = Path("inhouse-audit.jsonl")
     """Append-only, hash-chained JSONL audit log: one line per request."""
     log_bodies: bool = False
@@ -77,6 +116,23 @@ class ServeConfig(BaseModel):
     max_batch: int = Field(default=32, gt=0)
     """Most requests in one batch; a full batch runs without waiting out the window."""
 
+    @field_validator("state_url")
+    @classmethod
+    def _postgres_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "not a PostgreSQL URL; write it as postgresql://user:password@host:5432/database"
+            )
+        return url
+
+    @model_validator(mode="after")
+    def _one_state(self) -> Self:
+        if self.state_url is not None and "state" in self.model_fields_set:
+            raise ValueError(
+                "Can't give both `state` (a SQLite file) and `state_url` (PostgreSQL). Choose one"
+            )
+        return self
+
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
         seen: dict[str, str] = {SUPPORT_MODEL: "the support assistant"}
@@ -85,6 +141,7 @@ class ServeConfig(BaseModel):
             "recommenders": list(self.recommenders),
             "routers": list(self.routers),
             "indexes": list(self.indexes),
+            "generators": list(self.generators),
         }
         for table, names in tables.items():
             for name in names:
@@ -98,10 +155,10 @@ class ServeConfig(BaseModel):
 
     @model_validator(mode="after")
     def _support_names(self) -> Self:
-        for field, names in (("router", self.routers), ("index", self.indexes)):
-            chosen = getattr(self.support, field)
+        tables = {"router": "routers", "index": "indexes", "generator": "generators"}
+        for field, table in tables.items():
+            chosen, names = getattr(self.support, field), getattr(self, table)
             if chosen is not None and chosen not in names:
-                table = "routers" if field == "router" else "indexes"
                 raise ValueError(
                     f"support.{field} = {chosen!r} is not in [{table}] "
                     f"(known: {', '.join(names) or 'none'}); add it there or fix the name"
@@ -116,6 +173,10 @@ class ServeConfig(BaseModel):
 
         return pick(self.support.router, self.routers), pick(self.support.index, self.indexes)
 
+    def backend_urls(self) -> list[str]:
+        """The URLs of every backend the server calls out to: the generators'."""
+        return [g.base_url for g in self.generators.values()]
+
     def usd_per_cpu_second(self) -> float:
         """The price of one CPU second on this machine."""
         price, cpus = self.machine_usd_per_hour, self.machine_cpus
@@ -125,6 +186,10 @@ class ServeConfig(BaseModel):
             machine = load_prices().machines[DEFAULT_MACHINE]
             price, cpus = machine.usd_per_hour, cpus or machine.vcpus
         return price / (3600 * (cpus or os.cpu_count() or 1))
+
+    def default_secret(self) -> Path:
+        """Where the server secret is when `state_secret` is not given."""
+        return Path("inhouse-state.secret") if self.state_url else secret_path(self.state)
 
     def resolve(self, base: Path) -> ServeConfig:
         """This config with relative paths read from `base` (the config file's folder)."""
@@ -138,6 +203,7 @@ class ServeConfig(BaseModel):
                 "routers": {n: at(p) for n, p in self.routers.items()},
                 "indexes": {n: at(p) for n, p in self.indexes.items()},
                 "state": at(self.state),
+                "state_secret": at(self.state_secret or self.default_secret()),
                 "audit_log": at(self.audit_log),
             }
         )

@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from inhouse.errors import InhouseError
+from inhouse.errors import InhouseError, UpstreamError
 from inhouse.serve.protocol import ErrorResponse
 
 log = logging.getLogger("inhouse.serve")
@@ -29,6 +29,7 @@ TYPES = {
     413: "invalid_request_error",
     429: "rate_limit_error",
     500: "server_error",
+    502: "upstream_error",
 }
 
 
@@ -52,7 +53,7 @@ class ApiError(Exception):
 # FastAPI's 422: validation errors are answered as OpenAI's 400).
 RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": TYPES[status]}
-    for status in (400, 401, 403, 404, 413, 429, 500)
+    for status in (400, 401, 403, 404, 413, 429, 500, 502)
 }
 
 
@@ -126,6 +127,10 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             error_body(exc.status_code, message), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(UpstreamError)
+    async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:
+        return JSONResponse(error_body(502, str(exc)), status_code=502)
 
     @app.exception_handler(InhouseError)
     async def _user(request: Request, exc: InhouseError) -> JSONResponse:

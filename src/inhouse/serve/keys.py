@@ -5,7 +5,8 @@
     '3f2a9c01d4e5'
 
 The database stores only HMAC-SHA256(server secret, token). The secret is 32 random bytes in a
-file beside the database, mode 0600, so a copy of the database alone recovers no key.
+file (beside a SQLite database by default), mode 0600, so a copy of the database alone recovers
+no key.
 """
 
 from __future__ import annotations
@@ -66,13 +67,18 @@ def secret_path(database: Path) -> Path:
     return Path(database).with_name(Path(database).name + ".secret")
 
 
-def load_secret(database: Path) -> bytes:
-    """The server secret beside `database`, created (0600) on first use.
+def load_secret(path: Path, create: bool = True) -> bytes:
+    """The server secret in the file `path`, created (0600) on first use when `create`.
 
     Several workers may start at once: the secret is written to a temporary file and linked
     into place, so exactly one secret wins and nobody reads half of one.
     """
-    path = secret_path(database)
+    path = Path(path)
+    if not path.exists() and not create:
+        raise ConfigError(
+            f"{path}: no server secret; create a key first (`inhouse keys create`), copy the "
+            "secret file of the other servers here, or fix `state_secret` in serve.toml"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")

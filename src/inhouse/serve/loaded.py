@@ -79,7 +79,15 @@ class Models:
         router_name, index_name = config.support_parts()
         if index_name is not None:
             router = routers[router_name] if router_name is not None else None
-            models.assistant = SupportService.of(router=router, retriever=indexes[index_name])
+            generator = None
+            if config.support.generator is not None:
+                from inhouse.support.answer.upstream import UpstreamGenerator
+
+                name = config.support.generator
+                generator = UpstreamGenerator(name, **config.generators[name].model_dump())
+            models.assistant = SupportService.of(
+                router=router, retriever=indexes[index_name], generator=generator
+            )
             models.assistant_router = router_name
             parts = f"{index_name}+{router_name}" if router_name else index_name
             digest = hashlib.sha256(

@@ -15,6 +15,7 @@ from inhouse.errors import ConfigError
 from inhouse.serve.app import CONFIG_ENV
 from inhouse.serve.config import load_config
 from inhouse.serve.metrics import MULTIPROC_ENV
+from inhouse.serve.state_registry import open_state
 
 
 def serve(
@@ -34,7 +35,9 @@ def serve(
     if (ssl_keyfile is None) != (ssl_certfile is None):
         raise ConfigError("TLS needs both --ssl-keyfile and --ssl-certfile; give both or neither")
     config_path = Path(config_path).resolve()
-    load_config(config_path)  # a bad file fails here, once, not in every worker
+    # a bad file, or a state it cannot open (a database down, a wrong secret), fails here,
+    # once, not in every worker
+    open_state(load_config(config_path)).close()
     os.environ[CONFIG_ENV] = str(config_path)
     made = None
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
