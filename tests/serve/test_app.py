@@ -147,6 +147,8 @@ def test_auth_failures_missing_wrong_scope_revoked_rate_limit(live: Live) -> Non
         client(live, revoked).models.list()
 
     limited = client(live, token(live, rpm=2))
+    if time.time() % 60 > 55:  # keep the three requests in one minute window
+        time.sleep(60.5 - time.time() % 60)
     limited.models.list()
     limited.models.list()
     with pytest.raises(openai.RateLimitError, match="2 requests per minute") as e:

@@ -11,7 +11,16 @@ import numpy as np
 import pytest
 
 from inhouse.cli import main
-from inhouse.support.answer.answerer import Answerer, min_evidence_on
+from inhouse.support.answer.answerer import (
+    NO_BAR,
+    Answerer,
+    Citation,
+    CitationBar,
+    calibrate_citation_bar,
+    citation_figures,
+    extractive_answer,
+    min_evidence_on,
+)
 from inhouse.support.answer.generator import Message
 from inhouse.support.retrieve.base import Retriever
 from inhouse.support.retrieve.registry import make_retriever
@@ -24,6 +33,12 @@ def retriever() -> Retriever:
     r = make_retriever("hybrid", shared_embedder())
     r.index(articles_frame())
     return r
+
+
+@cache
+def answerer() -> Answerer:
+    """One answerer for the bar's tests: the evidence windows it embeds are kept across them."""
+    return Answerer(retriever())
 
 
 class RecordingGenerator:
@@ -100,6 +115,70 @@ def test_threshold_separates_scores() -> None:
     t = min_evidence_on(np.array([0.5, 0.6, 0.7]), np.array([0.1, 0.2, 0.55]))
     assert t == pytest.approx(0.5) or t == pytest.approx(0.6)
     assert min_evidence_on(np.array([0.5, 0.6]), np.array([0.1, 0.2])) == pytest.approx(0.5)
+
+
+DISPUTE = "I do not recognise a card payment on my account. How do I dispute it?"
+
+
+def test_card_dispute_answer_does_not_cite_the_close_account_article() -> None:
+    """Among the dispute question's three articles the close-account one scores lowest, far
+    below the others: the bar drops it, so its passage is neither cited nor pasted."""
+    candidates = answerer().evidence(DISPUTE)
+    assert "close-account" in [c.article_id for c in candidates]  # retrieved, so without a
+    assert "Close your current account" in extractive_answer(candidates, [])  # bar: pasted
+    ans = answerer().ask(DISPUTE)
+    assert not ans.escalate
+    cited = [c.article_id for c in ans.citations]
+    assert "close-account" not in cited and "fraud" in cited
+    assert "Close your current account" not in ans.answer
+    assert "Suspicious transactions and fraud" in ans.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [DISPUTE, "my debit card was stolen", "What is a good recipe for soup?"],
+)
+def test_every_citation_passes_the_bar_and_every_dropped_one_fails_it(question: str) -> None:
+    candidates = answerer().evidence(question)
+    ans = answerer().ask(question)
+    top = max(c.score for c in candidates)
+    assert ans.confidence == pytest.approx(top)  # escalation still judges the best passage
+    bar = answerer().bar
+    for c in candidates:
+        passes = c.score >= top or (c.score >= bar.floor and c.score >= top - bar.margin)
+        assert (c in ans.citations) == passes, (c.article_id, c.score, top)
+    assert [c for c in candidates if c in ans.citations] == ans.citations  # order kept
+
+
+def test_bar_keeps_the_best_citation_and_those_near_it_above_the_floor() -> None:
+    bar = CitationBar(floor=0.5, margin=0.1)
+    assert bar.passes([0.45, 0.4]) == [True, False]  # the best is kept even under the floor
+    assert bar.passes([0.6, 0.8, 0.71, 0.69]) == [False, True, True, False]
+    assert NO_BAR.passes([0.9, -0.5]) == [True, True]
+    assert bar.keep([]) == []
+
+
+def _cite(article_id: str, score: float) -> Citation:
+    return Citation(article_id, article_id, "", score)
+
+
+def test_citation_figures_and_calibration_by_hand() -> None:
+    evidence = [
+        [_cite("a", 0.8), _cite("b", 0.75), _cite("x", 0.45)],
+        [_cite("c", 0.7), _cite("y", 0.55), _cite("d", 0.52)],
+    ]
+    required = [["a", "b", "z"], ["c", "d"]]
+    found = citation_figures(evidence, required, NO_BAR)
+    assert found["citation_precision"] == pytest.approx(4 / 6)
+    assert found["citation_recall"] == pytest.approx((2 / 3 + 2 / 2) / 2)
+    bar, dev = calibrate_citation_bar(evidence, required)
+    # "x" goes; "y" (0.55) cannot go without "d" (0.52), which the recall needs. Floors
+    # 0.46-0.52 and margins 0.18-0.30 both drop "x" alone: the tie goes to no floor, and then
+    # to the widest of those margins
+    assert (bar.floor, bar.margin) == (NO_BAR.floor, 0.3)
+    assert dev["citation_recall"] == pytest.approx(found["citation_recall"])
+    assert dev["citation_precision"] == pytest.approx(4 / 5)
+    assert dev["citations_per_answer"] == pytest.approx(2.5)
 
 
 def cli(args: list[str]) -> int:
@@ -179,7 +258,9 @@ def test_an_index_without_passages_embeds_each_cited_article_once(system: str) -
     assert "freeze it in the app" in first.citations[0].passage
     searched = ["my debit card was stolen"] * (system == "hybrid")  # the dense half's query
     windows = embedder.texts[len(searched) : -2]  # then the windows, then the message's needs
-    assert sorted(t.split("\n")[0] for t in windows) == sorted(c.title for c in first.citations)
+    candidates = answerer.evidence("my debit card was stolen")  # the windows are kept now
+    assert sorted(t.split("\n")[0] for t in windows) == sorted(c.title for c in candidates)
+    assert set(first.citations) <= set(candidates)  # those that pass the bar
     embedder.texts.clear()
     assert answerer.ask("my debit card was stolen") == first
     assert embedder.texts == [*searched, *["my debit card was stolen"] * 2]  # no window again
