@@ -80,3 +80,17 @@ def test_a_blend_row_is_refitted_with_its_systems_own_parameters() -> None:
         "weights": [1.0, 3.0],
     }
     assert bench.row_parameters(result, "cooc") == {"window": 5}
+
+
+def test_a_blend_component_named_alone_takes_the_parameters_its_row_chose() -> None:
+    from inhouse.eval.results import SystemResult
+
+    rows = [SystemResult(name="cooc", kind="baseline", metrics={}, parameters={"window": 3})]  # type: ignore[call-arg]
+    given = {"systems": [{"name": "cooc"}, {"name": "ease", "params": {"lam": 5.0}}]}
+    assert bench.tuned_components(given, rows)["systems"] == [
+        {"name": "cooc", "params": {"window": 3}},  # chosen on validation by its own row
+        {"name": "ease", "params": {"lam": 5.0}},  # given: kept
+    ]
+    assert bench.tuned_components({"systems": [{"name": "tfidf"}]}, rows)["systems"] == [
+        {"name": "tfidf"}  # no row: the blend's defaults
+    ]

@@ -52,12 +52,18 @@ def demo_systems(dataset: str) -> list[str] | None:
 
 
 def demo_params() -> dict[str, dict[str, Any]]:
-    """The demo's blend: the default blend without two-tower, which trains for minutes."""
+    """The demo's blend: the default blend without two-tower, which trains for minutes; its
+    components that the demo also runs alone take the parameters those chose on validation."""
     from inhouse.recommend.blend import Blend
     from inhouse.recommend.registry import DEFAULT_BLEND
     from inhouse.recommend.two_tower import TwoTower
 
-    fast = [s for s in DEFAULT_BLEND if s["name"] != TwoTower.name]
+    alone = set(demo_systems("goodbooks-sample") or [])
+    fast = [
+        {"name": s["name"]} if s["name"] in alone else s
+        for s in DEFAULT_BLEND
+        if s["name"] != TwoTower.name
+    ]
     return {Blend.name: {"systems": fast}}
 
 

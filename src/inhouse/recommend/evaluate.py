@@ -130,20 +130,36 @@ def remeasure_latency(data: RecommendData, result: BenchResult, systems: list[st
             setattr(row, key, value)
 
 
+def tuned_components(params: dict[str, Any], rows: list[SystemResult]) -> dict[str, Any]:
+    """A blend's `params` with each component named without parameters (`{"name": "cooc"}`)
+    given those its row in `rows` chose on validation; the blend then learns only weights."""
+    chosen = {r.name: (r.model_extra or {}).get("parameters") or {} for r in rows}
+    systems = [
+        {**s, "params": chosen[s["name"]]} if "params" not in s and s["name"] in chosen else s
+        for s in params.get("systems", [])
+    ]
+    return {**params, "systems": systems} if systems else params
+
+
 def bench_recommend(
     data: RecommendData,
     systems: list[str] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
 ) -> BenchResult:
     """Every system (default: all registered) as a row of a `BenchResult`: test metrics, fit
-    time, serving latency. `params`: system name -> the one setting to run instead of its grid.
+    time, serving latency. `params`: system name -> the one setting to run instead of its grid;
+    a blend component given by name alone runs with the parameters its own row chose on
+    validation earlier in this run (see `tuned_components`).
     """
     names = systems or list(SYSTEMS)
-    rows = []
+    rows: list[SystemResult] = []
     with make_progress() as progress:
         overall = progress.add_task(f"recommend bench on {data.name}", total=len(names))
         for name in names:
-            rows.append(bench_system(name, data, progress, (params or {}).get(name)))
+            given = (params or {}).get(name)
+            if given is not None and name == Blend.name:
+                given = tuned_components(given, rows)
+            rows.append(bench_system(name, data, progress, given))
             progress.advance(overall)
     return BenchResult(
         workload="recommend",
