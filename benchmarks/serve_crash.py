@@ -39,9 +39,13 @@ BODIES = [
 
 
 def workers_of(pid: int) -> list[int]:
-    """The worker processes under uvicorn's supervisor `pid` (its children running Python)."""
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in out.stdout.split()]
+    """The worker processes under uvicorn's supervisor `pid`: its children started by
+    multiprocessing's spawn (not its resource tracker)."""
+    out = subprocess.run(
+        ["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True
+    )
+    rows = [line.split(None, 1) for line in out.stdout.splitlines() if line.strip()]
+    return [int(p) for p, args in rows if "spawn_main" in args]
 
 
 def drive(url: str, key: str, stop: threading.Event, tally: dict[str, int], lock: threading.Lock):
@@ -119,8 +123,9 @@ def main() -> None:
         "seconds": args.seconds,
         "killed_worker": victim,
         "killed_at": killed_at,
-        "workers_before": len(before),
-        "workers_after": len(after),
+        "workers_before": before,
+        "workers_after": after,
+        "killed_worker_gone": victim not in after,
         "responses_received": answered,
         "server_errors": tally.get("5xx", 0),
         "cut_off_by_the_kill": tally.get("cut_off", 0),
