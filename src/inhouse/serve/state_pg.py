@@ -3,9 +3,9 @@
     >>> state = PostgresState("postgresql://inhouse@db:5432/inhouse", Path("inhouse-state.secret"))
 
 The SQL is `SqlState`'s, as with SQLite: a rate-limit hit is one atomic upsert, usage and spend
-are written in one transaction, so limits and budgets hold across every replica. Each replica
-thread has its own connection; a connection lost to a database restart is replaced on the next
-call.
+are written in one transaction, so limits and budgets hold across every replica. Each process
+keeps a small pool of connections (`state.POOL_SIZE`) shared by its threads; a connection lost
+to a database restart is replaced on the next call.
 """
 
 from __future__ import annotations
