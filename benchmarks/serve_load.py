@@ -244,8 +244,8 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "inhouse": __version__,
-            "note": "a shared 2-core build machine: other work (tests, another engineer) ran "
-            "on the same cores; wrk ran on them too",
+            "note": "wrk ran on the same cores as the server; what else ran shows in the "
+            "load average before and after",
             "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         },
         "command": " ".join(["python", *sys.argv]),
