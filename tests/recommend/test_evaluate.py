@@ -87,10 +87,11 @@ def test_a_blend_component_named_alone_takes_the_parameters_its_row_chose() -> N
 
     rows = [SystemResult(name="cooc", kind="baseline", metrics={}, parameters={"window": 3})]  # type: ignore[call-arg]
     given = {"systems": [{"name": "cooc"}, {"name": "ease", "params": {"lam": 5.0}}]}
-    assert bench.tuned_components(given, rows)["systems"] == [
+    chosen = bench.chosen_parameters(rows)
+    assert bench.with_component_parameters(given, chosen)["systems"] == [
         {"name": "cooc", "params": {"window": 3}},  # chosen on validation by its own row
         {"name": "ease", "params": {"lam": 5.0}},  # given: kept
     ]
-    assert bench.tuned_components({"systems": [{"name": "tfidf"}]}, rows)["systems"] == [
+    assert bench.with_component_parameters({"systems": [{"name": "tfidf"}]}, chosen)["systems"] == [
         {"name": "tfidf"}  # no row: the blend's defaults
     ]

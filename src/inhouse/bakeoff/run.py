@@ -32,7 +32,7 @@ def datasets(workload: str) -> list[str]:
 def demo_systems(dataset: str) -> list[str] | None:
     """Fast systems for the demo, so it fits in 20 minutes on 2 cores: the fine-tuned router
     and the trained sequential recommenders are left to `inhouse bench` and `benchmarks/`.
-    The recommend demo runs the blend too (of fast systems, `DEMO_PARAMS`): the kind of system
+    The recommend demo runs the blend too (of fast systems, `demo_params`): the kind of system
     that wins on validation in the full bench."""
     from inhouse.recommend import als, blend, cooc, ease, popularity, text
     from inhouse.support.route import logistic, zeroshot

@@ -101,17 +101,34 @@ def bench_system(
     )
 
 
+def chosen_parameters(rows: list[SystemResult]) -> dict[str, dict[str, Any]]:
+    """System name -> the parameters its row was fitted with (chosen on validation)."""
+    return {r.name: (r.model_extra or {}).get("parameters") or {} for r in rows}
+
+
+def with_component_parameters(
+    params: dict[str, Any], chosen: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """A blend's `params` with each component given by name alone (`"cooc"` or
+    `{"name": "cooc"}`) run with `chosen`'s parameters for it, where there are any; the blend
+    then learns only the weights."""
+    if not params.get("systems"):
+        return params
+    systems = []
+    for s in params["systems"]:
+        entry = {"name": s} if isinstance(s, str) else dict(s)
+        if "params" not in entry and entry["name"] in chosen:
+            entry["params"] = chosen[entry["name"]]
+        systems.append(entry)
+    return {**params, "systems": systems}
+
+
 def row_parameters(result: BenchResult, name: str) -> dict[str, Any]:
     """The parameters a row of `result` was fitted with. A blend row naming its systems gets
     each one's parameters from that system's own row, so re-fitting it gives the same blend."""
-    rows = {r.name: (r.model_extra or {}).get("parameters") or {} for r in result.systems}
-    params = dict(rows[name])
-    if name == Blend.name and params.get("systems"):
-        params["systems"] = [
-            s if isinstance(s, dict) else {"name": s, "params": rows.get(s, {})}
-            for s in params["systems"]
-        ]
-    return params
+    chosen = chosen_parameters(result.systems)
+    params = dict(chosen[name])
+    return with_component_parameters(params, chosen) if name == Blend.name else params
 
 
 def remeasure_latency(data: RecommendData, result: BenchResult, systems: list[str] | None) -> None:
@@ -130,17 +147,6 @@ def remeasure_latency(data: RecommendData, result: BenchResult, systems: list[st
             setattr(row, key, value)
 
 
-def tuned_components(params: dict[str, Any], rows: list[SystemResult]) -> dict[str, Any]:
-    """A blend's `params` with each component named without parameters (`{"name": "cooc"}`)
-    given those its row in `rows` chose on validation; the blend then learns only weights."""
-    chosen = {r.name: (r.model_extra or {}).get("parameters") or {} for r in rows}
-    systems = [
-        {**s, "params": chosen[s["name"]]} if "params" not in s and s["name"] in chosen else s
-        for s in params.get("systems", [])
-    ]
-    return {**params, "systems": systems} if systems else params
-
-
 def bench_recommend(
     data: RecommendData,
     systems: list[str] | None = None,
@@ -149,7 +155,7 @@ def bench_recommend(
     """Every system (default: all registered) as a row of a `BenchResult`: test metrics, fit
     time, serving latency. `params`: system name -> the one setting to run instead of its grid;
     a blend component given by name alone runs with the parameters its own row chose on
-    validation earlier in this run (see `tuned_components`).
+    validation earlier in this run (see `with_component_parameters`).
     """
     names = systems or list(SYSTEMS)
     rows: list[SystemResult] = []
@@ -158,7 +164,7 @@ def bench_recommend(
         for name in names:
             given = (params or {}).get(name)
             if given is not None and name == Blend.name:
-                given = tuned_components(given, rows)
+                given = with_component_parameters(given, chosen_parameters(rows))
             rows.append(bench_system(name, data, progress, given))
             progress.advance(overall)
     return BenchResult(
