@@ -50,9 +50,8 @@ class Egress:
     """The addresses the server may connect to: those of `urls`, resolved once."""
 
     def __init__(self, urls: Iterable[str]) -> None:
-        self.urls = list(urls)
         self.allowed: set[tuple[str, int]] = set()
-        for url in self.urls:
+        for url in urls:
             parts = urlsplit(url)
             host, port = parts.hostname or "", parts.port or PORTS.get(parts.scheme, 80)
             found = resolve(host, port)

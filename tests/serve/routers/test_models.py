@@ -42,6 +42,9 @@ def test_metrics_can_be_public(public: Http) -> None:
     assert public.client.get("/v1/models").status_code == 401  # only /metrics opens
 
 
-def test_a_support_key_cannot_read_metrics_or_models_without_a_key(http: Http) -> None:
+def test_a_support_key_cannot_read_metrics(http: Http) -> None:
     assert http.client.get("/health").status_code == 200
     assert http.client.get("/v1/models").status_code == 401
+    support = {"Authorization": f"Bearer {http.key(['support'])}"}
+    metrics = http.client.get("/metrics", headers=support)
+    assert metrics.status_code == 403 and "admin" in metrics.json()["error"]["message"]

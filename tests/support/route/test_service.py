@@ -90,3 +90,10 @@ def test_with_oos_tickets_a_share_is_held_out_to_set_the_threshold(tmp_path) -> 
     assert report.oos_detection is True and report.n_valid > 0
     assert report.n_train + report.n_valid == sum(len(v) for v in TRAIN.values()) + len(OOS)
     assert "threshold" in report.calibration and report.oos_method == "oos-tickets"
+
+
+def test_the_routers_own_in_scope_allowance_sets_the_threshold_without_oos(tmp_path) -> None:
+    tickets = _tickets(tmp_path / "t.csv", with_oos=False)
+    config = {"c": 10.0, "max_in_scope_drop": 0.3}
+    report = fit_router_from_tickets(tickets, tmp_path / "r", "logistic", 0.25, config=config)
+    assert report.calibration["max_in_scope_drop"] == 0.3  # not the default 0.01

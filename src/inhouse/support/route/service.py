@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from inhouse.artifacts import unknown_system
 from inhouse.errors import DataError, InhouseError, Problem
 from inhouse.support.route.base import OUT_OF_SCOPE, Router
 from inhouse.support.route.calibrate import DEFAULT_METHOD, calibrate_without_oos, check_method
-from inhouse.support.route.registry import DEFAULT_SYSTEM, SYSTEMS, load_router, make_router
+from inhouse.support.route.registry import DEFAULT_SYSTEM, load_router, make_router
 
 MAX_PROBLEMS = 20
 
@@ -109,8 +108,6 @@ def fit_router_from_tickets(
     ticket with that threshold; `off` fits on every ticket with threshold 0 (no detection).
     """
     check_method(oos_method)
-    if system not in SYSTEMS:  # before the calibration fits, as before the one fit
-        raise InhouseError(unknown_system("router system", system, SYSTEMS))
     frame = read_labelled_tickets(Path(tickets), intents)
     split_valid(frame.head(0), valid_fraction)  # the range check, whatever the tickets
     has_oos = OUT_OF_SCOPE in set(frame["intent"].to_list())
@@ -128,6 +125,7 @@ def fit_router_from_tickets(
         from inhouse.models.load import load_embedder
 
         embedder = load_embedder()  # one load for the calibration fits and the final one
+        own = {k: v for k, v in (config or {}).items() if k == "max_in_scope_drop"}
         calibration = calibrate_without_oos(
             method,
             lambda: make_router(system, embedder, **(config or {})),
@@ -135,6 +133,7 @@ def fit_router_from_tickets(
             train["intent"].to_list(),
             valid["text"].to_list(),
             valid["intent"].to_list(),
+            **own,  # the router's own allowance, as `calibrate` uses with oos tickets
         )
         train = frame  # the final router is fitted on every ticket
     router: Router = make_router(system, embedder, **(config or {}))
@@ -143,7 +142,7 @@ def fit_router_from_tickets(
         router.threshold = calibration["threshold"]
         router.calibration = calibration  # type: ignore[attr-defined]
     router.save(Path(out))
-    if method == "oos-tickets":  # the threshold is set on what is served: the saved router
+    if method == "oos-tickets" and valid.height:  # set on what is served: the saved router
         router = load_router(Path(out))
         calibration = router.calibrate(valid["text"].to_list(), valid["intent"].to_list())
         router.save(Path(out))
