@@ -260,13 +260,6 @@ def _tied_targets(ev: pl.DataFrame, held: int) -> int:
     return ev.filter(target & (spread > 1))["user_id"].n_unique()
 
 
-def load_tickets(path: Path) -> IntentData:
-    """Read and validate a tickets file, then split it."""
-    from inhouse.data import read_tickets
-
-    return split_tickets(read_tickets(path), name=Path(path).stem)
-
-
 def load_support(
     tickets: Path, articles: Path | None = None, test_tickets: Path | None = None
 ) -> tuple[IntentData, RetrievalData | None]:

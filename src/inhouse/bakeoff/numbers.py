@@ -36,11 +36,6 @@ def ms(x: float) -> str:
     return f"{plain(x, 2)} ms"
 
 
-def fraction(x: float, digits: int = 3) -> str:
-    """A metric in [0, 1] to a fixed number of decimals (0.930)."""
-    return f"{x:.{digits}f}"
-
-
 def interval(low: float, high: float, digits: int = 3) -> str:
     """A 95 % interval, as `0.910–0.948`."""
     return f"{low:.{digits}f}–{high:.{digits}f}"

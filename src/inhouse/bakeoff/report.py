@@ -21,7 +21,6 @@ from markupsafe import Markup
 from inhouse.bakeoff.cost import formula
 from inhouse.bakeoff.headline import (
     best_inhouse,
-    cheapest_api,
     headline,
     interval_of,
     published_sentence,
@@ -262,7 +261,6 @@ def _section(result: BenchResult) -> dict[str, Any]:
         "savings_sentence": savings_sentence(result),
         "inhouse_formula": _formula(inh) if inh else None,
         "inhouse_name": inh.name if inh else None,
-        "cheapest_api": cheapest_api(result),
         "systems": systems_table(measured, metric_names),
         "latency": latency_table(measured),
         "load_note": load_note(measured),
