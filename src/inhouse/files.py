@@ -13,7 +13,8 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,6 +156,38 @@ def write_version(root: Path, write: Callable[[Path], None]) -> Path:
         raise
     atomic_write_text(root / CURRENT, name + "\n")
     return root / name
+
+
+@contextmanager
+def atomic_dir(target: Path) -> Iterator[Path]:
+    """Build a folder under a temporary name beside `target`; it becomes `target` on success.
+
+    An existing `target` is replaced only once the new folder is complete; on an error the
+    temporary is removed and `target` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_orphans(target.parent, target.name)
+    tmp = Path(
+        tempfile.mkdtemp(dir=target.parent, prefix=temporary_prefix(target.name), suffix=".tmp")
+    )
+    try:
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700
+        yield tmp
+        old = None
+        if target.exists():
+            old = Path(
+                tempfile.mkdtemp(
+                    dir=target.parent, prefix=temporary_prefix(target.name), suffix=".tmp"
+                )
+            )
+            os.rename(target, old / target.name)
+        os.rename(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def byte_progress(description: str = "{task.description}", stderr: bool = False) -> Progress:

@@ -81,7 +81,7 @@ class Models:
             router = routers[router_name] if router_name is not None else None
             generator = None
             if config.support.generator is not None:
-                from inhouse.support.answer.upstream import UpstreamGenerator
+                from inhouse.generate.upstream import UpstreamGenerator
 
                 name = config.support.generator
                 generator = UpstreamGenerator(name, **config.generators[name].model_dump())

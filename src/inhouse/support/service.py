@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inhouse.errors import ConfigError, InhouseError
+from inhouse.generate.base import Generator
 from inhouse.support.answer.answerer import Answer, Answerer
-from inhouse.support.answer.generator import Generator
 from inhouse.support.answer.suggest import Suggester, Suggestion
 from inhouse.support.retrieve.base import Retriever
 from inhouse.support.route.base import MAX_CHARS, OUT_OF_SCOPE, Router

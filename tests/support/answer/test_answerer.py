@@ -21,7 +21,7 @@ from inhouse.support.answer.answerer import (
     extractive_answer,
     min_evidence_on,
 )
-from inhouse.support.answer.generator import Message
+from inhouse.generate.base import Message
 from inhouse.support.retrieve.base import Retriever
 from inhouse.support.retrieve.registry import make_retriever
 from inhouse.support.retrieve.text import split_needs

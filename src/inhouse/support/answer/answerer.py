@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from inhouse.generate.base import Generator
 from inhouse.models.embedder import Embedder
 from inhouse.models.load import load_embedder
 from inhouse.redact import redact
-from inhouse.support.answer.generator import Generator, grounded_messages
+from inhouse.support.answer.grounded import grounded_messages
 from inhouse.support.answer.suggest import Suggester, Suggestion
 from inhouse.support.retrieve.base import Retriever, check_queries
 from inhouse.support.retrieve.dense import DenseRetriever

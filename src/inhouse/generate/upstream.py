@@ -12,10 +12,11 @@ This is how generation scales past one box: the company runs vLLM on its GPUs an
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from inhouse.errors import UpstreamError
-from inhouse.support.answer.generator import Message
+from inhouse.generate.base import Message
 
 
 class UpstreamGenerator:
@@ -43,13 +44,35 @@ class UpstreamGenerator:
 
     def chat(self, messages: list[Message], **params: Any) -> str:
         """The reply to `messages`; `params` (temperature, stop, ...) go to the backend."""
+        reply = self._create(messages, params, stream=False)
+        choice = reply.choices[0] if reply.choices else None
+        if choice is None or choice.message.content is None:
+            raise UpstreamError(f"generator {self.name!r} at {self.base_url} sent no reply text")
+        return str(choice.message.content)
+
+    def stream(self, messages: list[Message], **params: Any) -> Iterator[str]:
+        """The reply to `messages` as the backend streams it, piece by piece."""
+        import openai
+
+        try:
+            for chunk in self._create(messages, params, stream=True):
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.APIError as e:  # the connection dropped mid-stream
+            raise UpstreamError(
+                f"generator {self.name!r} at {self.base_url} broke off its stream: "
+                f"{_first_line(str(e))}"
+            ) from None
+
+    def _create(self, messages: list[Message], params: dict[str, Any], stream: bool) -> Any:
         import openai
 
         params = {"temperature": 0.0, "max_tokens": self.max_tokens, **params}
         try:
-            reply = self.client.chat.completions.create(
+            return self.client.chat.completions.create(
                 model=self.model,
                 messages=messages,  # type: ignore[arg-type]
+                stream=stream,
                 **params,
             )
         except openai.APIStatusError as e:
@@ -64,10 +87,6 @@ class UpstreamGenerator:
                 f"generator {self.name!r} at {self.base_url} cannot be reached ({why}); "
                 "check that it is running and that serve.toml names it"
             ) from None
-        choice = reply.choices[0] if reply.choices else None
-        if choice is None or choice.message.content is None:
-            raise UpstreamError(f"generator {self.name!r} at {self.base_url} sent no reply text")
-        return choice.message.content
 
 
 def _first_line(text: str) -> str:
