@@ -85,6 +85,30 @@ class RecommenderTests:
         kept, _ = model.recommend([history], k=12, exclude_seen=False)
         assert set(kept[0]) == set(cb.A + cb.B)
 
+    def test_a_category_filter_keeps_only_its_items(self, model: BaseRecommender) -> None:
+        # a group-A history asks for sea items: every answer is a sea item, best sea first
+        sea = model.allowed(category="sea")
+        ids, vals = model.recommend([["a0", "a1"]], k=4, allowed=sea)
+        assert len(ids[0]) == 4 and set(ids[0]) <= set(cb.B)
+        scores = model.score([["a0", "a1"]])[0]
+        best_sea = sorted((scores[model.items.index[b]] for b in cb.B), reverse=True)[:4]
+        assert np.allclose(vals[0], best_sea, atol=1e-4)
+        for history in ([], ["b0"]):  # the popularity fallback is filtered too
+            assert set(model.recommend_one(history, k=3, allowed=sea).items) <= set(cb.B)
+
+    def test_excluded_items_never_come_back_and_bad_categories_are_clear_errors(
+        self, model: BaseRecommender
+    ) -> None:
+        allowed = model.allowed(exclude=["a2", "a3", "no-such-item"])
+        rec = model.recommend_one(["a0", "a1"], k=4, allowed=allowed)
+        assert not {"a2", "a3"} & set(rec.items) and len(rec.items) == 4
+        assert model.allowed() is None
+        with pytest.raises(InhouseError, match="no item of the catalog has it"):
+            model.allowed(category="Sea")
+        few = model.recommend_one(["a0"], k=10, allowed=model.allowed(category="fruit"))
+        assert sorted(few.items) == ["a1", "a2", "a3", "a4", "a5"]
+        assert any("after the filters" in n for n in few.notes)
+
     def test_k_larger_than_catalog(self, model: BaseRecommender) -> None:
         rec = model.recommend_one(["a0"], k=50)
         assert sorted(rec.items) == sorted(set(cb.A + cb.B) - {"a0"})

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from inhouse.models.embedder import DEFAULT_EMBEDDER
-from inhouse.serve.batching import Batcher
+from inhouse.serve.batching import Arrivals, Batcher
 from inhouse.serve.config import load_config
 from inhouse.serve.loaded import Models
 from tests.serve.conftest import Http, in_process, write_config
@@ -65,6 +65,39 @@ def test_a_lone_call_waits_at_most_the_window_and_zero_turns_batching_off() -> N
         assert waited < window_ms / 1000 + 0.05, waited
 
 
+def test_with_arrivals_a_lone_request_runs_at_once_and_waits_only_for_requests_on_their_way():
+    arrivals = Arrivals()
+    seen: list[list[str]] = []
+
+    def run(items: list[str]) -> list[str]:
+        seen.append(items)
+        return items
+
+    batcher = Batcher(run, threading.Lock(), window_ms=2000, max_batch=32, arrivals=arrivals)
+
+    def request(item: str, delay: float = 0.0, both: threading.Barrier | None = None) -> str:
+        with arrivals.arrived():  # as the server's middleware does around each request
+            if both is not None:
+                both.wait()  # both requests have arrived
+            time.sleep(delay)  # reading and checking it
+            return batcher(item)[0]
+
+    start = time.perf_counter()
+    assert request("alone") == "alone"
+    assert time.perf_counter() - start < 0.2  # nothing else in flight: no 2 s window
+    # a second request still on its way when the first reaches the batcher joins its batch,
+    # and the batch runs as soon as it has come, not when the window ends
+    seen.clear()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        both = threading.Barrier(2)
+        done = list(pool.map(request, ["first", "later"], [0.0, 0.3], [both, both]))
+    assert done == ["first", "later"]
+    assert seen == [["first", "later"]]
+    assert 0.3 <= time.perf_counter() - start < 1.5
+    assert arrivals.pending == 0
+
+
 def test_a_failing_item_fails_alone() -> None:
     def checked(items: list[int]) -> list[int]:
         if 3 in items:
@@ -84,7 +117,9 @@ def test_a_failing_item_fails_alone() -> None:
 
 @pytest.fixture
 def batched(tmp_path: Path, artifacts: Path, models: Models) -> Iterator[Http]:
-    config = load_config(write_config(tmp_path, artifacts, "batch_window_ms = 100"))
+    # a long window: a lone request must not wait it out, and a batch waits only for requests
+    # on their way
+    config = load_config(write_config(tmp_path, artifacts, "batch_window_ms = 1000"))
     yield from in_process(config, models)
 
 
@@ -93,6 +128,9 @@ def test_batched_answers_equal_one_at_a_time_answers(batched: Http, models: Mode
 
     def post(path: str) -> Callable[[dict[str, Any]], Any]:
         return lambda body: batched.client.post(path, json=body, headers=key).json()
+
+    lone = batched.client.post("/v1/support/route", json={"message": MESSAGES[0]}, headers=key)
+    assert float(lone.headers["x-inhouse-processing-ms"]) < 1000
 
     embedder, router = models.embedders[DEFAULT_EMBEDDER], models.routers["bank-router"]
     assert models.assistant is not None
@@ -118,4 +156,5 @@ def test_batched_answers_equal_one_at_a_time_answers(batched: Http, models: Mode
         ]
     batchers = batched.client.app.state.ctx.batchers
     for batcher in (batchers.embed[DEFAULT_EMBEDDER], batchers.route["bank-router"], batchers.ask):
-        assert batcher.items == len(MESSAGES) and batcher.batches < len(MESSAGES)
+        assert batcher.items == len(MESSAGES) + (batcher is batchers.route["bank-router"])
+        assert batcher.batches < len(MESSAGES)

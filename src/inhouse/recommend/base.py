@@ -7,7 +7,7 @@ load); `BaseRecommender` gives it `fit`, `score`, `recommend`, `explain`, `save`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
@@ -234,9 +234,14 @@ class BaseRecommender:
         return pop
 
     def _top(
-        self, histories: list[np.ndarray], k: int, exclude_seen: bool
+        self,
+        histories: list[np.ndarray],
+        k: int,
+        exclude_seen: bool,
+        allowed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k item indices and scores for encoded histories (vector systems override this)."""
+        """Top-k item indices and scores for encoded histories, among the `allowed` items (a
+        boolean mask in catalog order; None: all). Vector systems override this."""
         scores = np.empty((len(histories), len(self.items)), np.float32)
         rows = [i for i, h in enumerate(histories) if len(h)]
         if rows:
@@ -244,16 +249,49 @@ class BaseRecommender:
         for i, h in enumerate(histories):
             if not len(h):
                 scores[i] = self.popularity_scores()
+        if allowed is not None:
+            scores[:, ~allowed] = -np.inf
         return recommend_from_scores(scores, histories if exclude_seen else None, k)
 
+    def allowed(
+        self, category: str | None = None, exclude: Sequence[str] = ()
+    ) -> np.ndarray | None:
+        """The mask of items a request may get: in `category` (when given) and not in
+        `exclude`; None when nothing is filtered. A category no item has is an error."""
+        if category is None and not exclude:
+            return None
+        mask = np.ones(len(self.items), bool)
+        if category is not None:
+            if "category" not in self.catalog.columns:
+                raise InhouseError(
+                    f"category {category!r}: this recommender's catalog has no category column; "
+                    "refit it on a catalog with one (docs/data.md), or leave the filter out"
+                )
+            in_category = (self.catalog["category"] == category).fill_null(False).to_numpy()
+            if not in_category.any():
+                raise InhouseError(
+                    f"category {category!r}: no item of the catalog has it; check the spelling "
+                    "(categories are matched exactly)"
+                )
+            mask[: len(in_category)] = in_category
+            mask[len(in_category) :] = False
+        known, _ = self.items.encode(list(exclude))
+        mask[known] = False
+        return mask
+
     def recommend(
-        self, histories: list[list[str]], k: int = 10, exclude_seen: bool = True
+        self,
+        histories: list[list[str]],
+        k: int = 10,
+        exclude_seen: bool = True,
+        allowed: np.ndarray | None = None,
     ) -> tuple[list[list[str]], np.ndarray]:
-        """Top-k item ids per history and their scores (rows padded with -inf past what is left)."""
+        """Top-k item ids per history and their scores (rows padded with -inf past what is
+        left), among the `allowed` items (see `allowed()`; None: all)."""
         if k < 1:
             raise InhouseError(f"k={k}: ask for at least one recommendation (k >= 1)")
         encoded = [self.items.encode(h)[0] for h in histories]
-        idx, vals = self._top(encoded, k, exclude_seen)
+        idx, vals = self._top(encoded, k, exclude_seen, allowed)
         ids = [
             [self.items.ids[j] for j, v in zip(r, s, strict=True) if np.isfinite(v)]
             for r, s in zip(idx, vals, strict=True)
@@ -261,11 +299,15 @@ class BaseRecommender:
         return ids, vals
 
     def recommend_one(
-        self, history: list[str], k: int = 10, exclude_seen: bool = True
+        self,
+        history: list[str],
+        k: int = 10,
+        exclude_seen: bool = True,
+        allowed: np.ndarray | None = None,
     ) -> Recommendation:
         """One history's answer, saying when popularity was used and which ids were ignored."""
         known, unknown = self.items.encode(history)
-        ids, vals = self.recommend([history], k, exclude_seen)
+        ids, vals = self.recommend([history], k, exclude_seen, allowed)
         rec = Recommendation(ids[0], [float(v) for v in vals[0][: len(ids[0])]], unknown=unknown)
         if unknown:
             rec.notes.append(
@@ -277,11 +319,15 @@ class BaseRecommender:
             rec.notes.append(
                 "no known history: showing the most popular items (popularity fallback)"
             )
-        left = len(self.items) - (len(set(known.tolist())) if exclude_seen else 0)
+        open_ = np.ones(len(self.items), bool) if allowed is None else allowed.copy()
+        if exclude_seen:
+            open_[known] = False
+        left = int(open_.sum())
         if k > left:
             rec.notes.append(
-                f"k={k} is more than the {left} catalog items left to recommend; "
-                f"returned {len(ids[0])}"
+                f"k={k} is more than the {left} catalog items left to recommend"
+                + (" after the filters" if allowed is not None else "")
+                + f"; returned {len(ids[0])}"
             )
         return rec
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,11 +78,16 @@ class RecommendService:
         k: int = 10,
         explain: bool = True,
         user_id: str | None = None,
+        category: str | None = None,
+        exclude: Sequence[str] = (),
     ) -> Response:
-        """Recommend for a session of item ids (oldest first); unknown ids are ignored, noted."""
+        """Recommend for a session of item ids (oldest first); unknown ids are ignored, noted.
+
+        Only items in `category` (when given) and not in `exclude` are recommended."""
         model = self.model
+        allowed = model.allowed(category, exclude)
         with self._lock:
-            rec = model.recommend_one(history, k=k)
+            rec = model.recommend_one(history, k=k, allowed=allowed)
             reasons = model.explain_many(history, rec.items) if explain and not rec.fallback else []
         items = []
         for n, (item_id, score) in enumerate(zip(rec.items, rec.scores, strict=True)):
@@ -90,14 +96,21 @@ class RecommendService:
             items.append(Suggestion(item_id, model.title(item_id), score, because))
         return Response(model.name, user_id, history, items, rec.fallback, rec.notes)
 
-    def for_user(self, user_id: str, k: int = 10, explain: bool = True) -> Response:
+    def for_user(
+        self,
+        user_id: str,
+        k: int = 10,
+        explain: bool = True,
+        category: str | None = None,
+        exclude: Sequence[str] = (),
+    ) -> Response:
         """Recommend for a user seen in training; an unknown user gets popularity, flagged."""
         history = self.model.history_of(user_id)
         if history is None:
-            response = self.for_items([], k, explain, user_id)
+            response = self.for_items([], k, explain, user_id, category, exclude)
             response.notes.insert(0, f"user {user_id!r} has no history in this model")
             return response
-        return self.for_items(history, k, explain, user_id)
+        return self.for_items(history, k, explain, user_id, category, exclude)
 
 
 def parse_items(text: str) -> list[str]:

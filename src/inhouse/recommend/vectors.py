@@ -44,11 +44,16 @@ class VectorRecommender(BaseRecommender):
         return scores.astype(np.float32, copy=False)
 
     def _top(
-        self, histories: list[np.ndarray], k: int, exclude_seen: bool
+        self,
+        histories: list[np.ndarray],
+        k: int,
+        exclude_seen: bool,
+        allowed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.items)
-        if any(not len(h) for h in histories) or k >= n:
-            return super()._top(histories, k, exclude_seen)
+        if any(not len(h) for h in histories) or k >= n or allowed is not None:
+            # a filtered request scores the catalog densely: one matrix-vector product
+            return super()._top(histories, k, exclude_seen, allowed)
         queries = np.ascontiguousarray(self._query(histories), dtype=np.float32)
         extra = max(len(np.unique(h)) for h in histories) if exclude_seen else 0
         threads = faiss.omp_get_max_threads()

@@ -22,7 +22,7 @@ from inhouse.errors import ConfigError
 from inhouse.redact import Redactor
 from inhouse.serve import errors
 from inhouse.serve.audit import AuditLog
-from inhouse.serve.batching import Batchers
+from inhouse.serve.batching import Arrivals, Batchers
 from inhouse.serve.config import ServeConfig, load_config
 from inhouse.serve.context import Context
 from inhouse.serve.egress import Egress, guarded
@@ -52,6 +52,7 @@ def create_app(
 
     tokens(["warm up"], config.tokenizer)  # load the tokenizer now, not on the first request
     loaded = loaded if loaded is not None else Models.load(config)
+    arrivals = Arrivals()
     ctx = Context(
         config=config,
         state=state if state is not None else open_state(config),
@@ -60,7 +61,8 @@ def create_app(
         redactor=Redactor(get_settings().pii_patterns),
         metrics=Metrics(),
         usd_per_cpu_second=config.usd_per_cpu_second(),
-        batchers=Batchers.of(loaded, config.batch_window_ms, config.max_batch),
+        batchers=Batchers.of(loaded, config.batch_window_ms, config.max_batch, arrivals),
+        arrivals=arrivals,
     )
 
     @asynccontextmanager

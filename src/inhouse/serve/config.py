@@ -112,9 +112,13 @@ class ServeConfig(BaseModel):
     """Serve /metrics without a key; by default it needs a key with the admin scope."""
     batch_window_ms: float = Field(default=2.0, ge=0, le=1000)
     """Dynamic batching of embeddings, route and ask: requests arriving within this many ms
-    share one model call, and a lone request waits at most this long; 0 turns batching off."""
+    share one model call; a lone request (nothing else in flight) does not wait, and none
+    waits longer than this; 0 turns batching off."""
     max_batch: int = Field(default=32, gt=0)
     """Most requests in one batch; a full batch runs without waiting out the window."""
+    access_log: bool = False
+    """Also print uvicorn's access log line per request (the audit log records every request
+    already; printing each costs the server time)."""
 
     @field_validator("state_url")
     @classmethod

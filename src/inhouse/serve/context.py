@@ -16,7 +16,7 @@ from fastapi import Request
 
 from inhouse.redact import Redactor
 from inhouse.serve.audit import AuditLog
-from inhouse.serve.batching import Batchers
+from inhouse.serve.batching import Arrivals, Batchers
 from inhouse.serve.config import ServeConfig
 from inhouse.serve.loaded import Models
 from inhouse.serve.metrics import Metrics
@@ -35,6 +35,7 @@ class Context:
     metrics: Metrics
     usd_per_cpu_second: float
     batchers: Batchers
+    arrivals: Arrivals
 
 
 def context(request: Request) -> Context:

@@ -106,7 +106,8 @@ class Metering:
             return await receive()
 
         try:
-            await self.app(scope, replay, timed_send)
+            with self.ctx.arrivals.arrived():  # a batch may wait for it (`serve.batching`)
+                await self.app(scope, replay, timed_send)
         finally:
             await finish()  # the app failed before it answered: recorded as a 500
 

@@ -198,6 +198,8 @@ class RecommendRequest(Request):
     k: int = Field(default=10, ge=1, le=MAX_K)
     exclude: list[str] = Field(default_factory=list, max_length=MAX_K)
     """Item ids never to recommend (at most 1000)."""
+    category: str | None = Field(default=None, min_length=1, max_length=200)
+    """Recommend only items of this catalog category (matched exactly)."""
     explain: bool = False
 
     @model_validator(mode="after")

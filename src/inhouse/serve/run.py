@@ -37,7 +37,8 @@ def serve(
     config_path = Path(config_path).resolve()
     # a bad file, or a state it cannot open (a database down, a wrong secret), fails here,
     # once, not in every worker
-    open_state(load_config(config_path)).close()
+    config = load_config(config_path)
+    open_state(config).close()
     os.environ[CONFIG_ENV] = str(config_path)
     made = None
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
@@ -53,6 +54,7 @@ def serve(
             ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
             ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
             log_level="info",
+            access_log=config.access_log,
         )
     finally:
         if made is not None:  # the workers' metric files live as long as the server

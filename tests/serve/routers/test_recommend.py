@@ -27,6 +27,14 @@ def test_a_session_and_excluded_items(http: Http) -> None:
     assert top not in ids and len(ids) == 2
 
 
+def test_a_category_filter(http: Http) -> None:
+    # A0 is a fruit (a*) user; asked for sea items, it gets sea items only
+    body = http.post("/v1/recommendations", {"user_id": "A0", "k": 3, "category": "sea"}).json()
+    assert [i["item_id"][0] for i in body["items"]] == ["b", "b", "b"]
+    bad = http.post("/v1/recommendations", {"user_id": "A0", "category": "boats"})
+    assert bad.status_code == 400 and "no item of the catalog has it" in bad.text
+
+
 def test_an_unknown_user_gets_the_cold_start_answer(http: Http) -> None:
     response = http.post("/v1/recommendations", {"user_id": "nobody", "k": 3})
     assert response.status_code == 200

@@ -25,13 +25,13 @@ def recommend(body: RecommendRequest, request: Request, key: RecommendKey) -> Re
     if name not in services or (body.model is None and len(services) > 1):
         raise unknown_model(body.model, "recommender", list(services))
     note(request, model=name)
-    service, excluded = services[name], set(body.exclude)
-    k = body.k + len(excluded)  # ask for enough to drop the excluded ones
+    service, category, exclude = services[name], body.category, body.exclude
     with ctx.models.lock, Meter() as meter:
         if body.user_id is not None:
-            response = service.for_user(body.user_id, k=k, explain=body.explain)
+            response = service.for_user(body.user_id, body.k, body.explain, category, exclude)
         else:
-            response = service.for_items(body.item_ids or [], k=k, explain=body.explain)
+            session = body.item_ids or []
+            response = service.for_items(session, body.k, body.explain, None, category, exclude)
     note(request, cpu_seconds=meter.cpu_seconds)
     items = [
         RecommendedItem(
@@ -41,8 +41,7 @@ def recommend(body: RecommendRequest, request: Request, key: RecommendKey) -> Re
             because=[Reason(item_id=h, contribution=c) for h, c in s.because],
         )
         for s in response.items
-        if s.item_id not in excluded
-    ][: body.k]
+    ]
     return RecommendResponse(
         model=name,
         system=response.system,
