@@ -13,12 +13,22 @@ through the endpoint's batcher with the row's window: what the window costs a lo
 `rss_growth` is the server's resident memory after the load
 runs over before them (a short run, not a soak). It serves the tests' tiny artifacts (a
 logistic router over MiniLM and the MiniLM embedder): real models, a toy label set.
+
+`/v1/recommendations` rows serve recommenders fitted here on a real dataset's training events
+(`--recommend-dataset`, read through `INHOUSE_DATA_DIR`): cooc and ease alone, and the demo's
+blend (the default blend less two-tower). wrk cycles through `--users` real users of the
+dataset, the same users in the same order as the in-process calls of the service.
+
+`--soak-seconds S` adds a soak row: route, embeddings and recommendations (cooc) under steady
+load together for S seconds (600 for the issue's 10 minutes), the server's resident memory read
+every 10 s; `rss_growth` is the last reading over the first one after a warm-up minute.
 Needs `wrk` on PATH (Debian: `apt-get install wrk`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -67,30 +77,120 @@ def in_process(models: Any, path: str, n: int) -> dict[str, float]:
 
 
 def lone_through_batcher(models: Any, path: str, window_ms: float, n: int) -> dict[str, float]:
-    """Wall latency (ms) of one request at a time through the endpoint's batcher."""
-    from inhouse.serve.batching import Batchers
+    """Wall latency (ms) of one request at a time through the endpoint's batcher, counted in
+    flight as the server counts its requests (`serve.batching.Arrivals`)."""
+    from inhouse.serve.batching import Arrivals, Batchers
 
-    batchers = Batchers.of(models, window_ms, 32)
+    arrivals = Arrivals()
+    batchers = Batchers.of(models, window_ms, 32, arrivals)
     call = {
         "/v1/support/route": lambda: batchers.route["bank-router"](TEXT),
         "/v1/embeddings": lambda: batchers.embed["all-MiniLM-L6-v2"]([TEXT]),
     }[path]
     wall = []
-    for _ in range(n):
-        start = time.perf_counter()
-        call()
-        wall.append((time.perf_counter() - start) * 1000)
+
+    async def one_at_a_time() -> None:
+        for _ in range(n):
+            start = time.perf_counter()
+            with arrivals.arrived():
+                await call()
+            wall.append((time.perf_counter() - start) * 1000)
+
+    asyncio.run(one_at_a_time())
     return {"p50_ms": float(np.percentile(wall, 50)), "p99_ms": float(np.percentile(wall, 99))}
 
 
-def wrk(url: str, key: str, body: dict[str, Any], connections: int, seconds: int) -> dict[str, Any]:
-    """One wrk run: req/s, p50 and p99 in ms, and errors (non-2xx and socket errors)."""
+def fit_recommenders(root: Path, dataset: str, n_users: int) -> tuple[dict[str, Path], list[str]]:
+    """cooc, ease and the demo's blend fitted on `dataset`'s training events, saved under
+    `root`; and `n_users` users with history (a seeded sample), for the requests."""
+    from inhouse.datasets import load
+    from inhouse.recommend.registry import DEFAULT_BLEND, make
+
+    data = load(dataset)
+    blend = [s for s in DEFAULT_BLEND if s["name"] != "two-tower"]  # the demo's blend
+    systems = {"cooc": make("cooc"), "ease": make("ease"), "blend": make("blend", systems=blend)}
+    paths = {}
+    for name, model in systems.items():
+        start = time.perf_counter()
+        model.fit(data.train_events, data.catalog)
+        paths[name] = model.save(root / f"rec-{name}")
+        print(f"fitted {name} on {dataset} in {time.perf_counter() - start:.1f} s", flush=True)
+    users = sorted(set(data.train_events["user_id"].to_list()))
+    rng = np.random.default_rng(0)
+    return paths, [str(u) for u in rng.choice(users, size=min(n_users, len(users)), replace=False)]
+
+
+def recommend_in_process(path: Path, users: list[str], n: int) -> dict[str, float]:
+    """CPU seconds and wall latency (ms) of `for_user`, cycling through `users`."""
+    from inhouse.recommend.service import RecommendService
+
+    service = RecommendService(path)
+    for user in users[:20]:
+        service.for_user(user, k=10, explain=False)
+    cpu, wall = [], []
+    for i in range(n):
+        user = users[i % len(users)]
+        c0, w0 = time.process_time(), time.perf_counter()
+        service.for_user(user, k=10, explain=False)
+        cpu.append(time.process_time() - c0)
+        wall.append((time.perf_counter() - w0) * 1000)
+    cpu_s = float(np.median(cpu))
+    return {
+        "cpu_seconds": cpu_s,
+        "ceiling": (os.cpu_count() or 1) / cpu_s,
+        "p50_ms": float(np.percentile(wall, 50)),
+        "p99_ms": float(np.percentile(wall, 99)),
+    }
+
+
+def config_text(folder: Path, artifacts: Path, recommenders: dict[str, Path], extra: str) -> Path:
+    """A serve.toml in `folder`: the tests' tiny router and index, and `recommenders`."""
+    lines = [
+        'state = "state.sqlite3"',
+        'audit_log = "audit.jsonl"',
+        "machine_usd_per_hour = 3.6",
+        extra,
+        "[recommenders]",
+        *(f'{name} = "{path}"' for name, path in recommenders.items()),
+        "[routers]",
+        f'bank-router = "{artifacts / "router"}"',
+        "[indexes]",
+        f'bank-help = "{artifacts / "index"}"',
+    ]
+    path = folder / "serve.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def new_key(config: Path) -> str:
+    from inhouse.serve.config import load_config
+    from inhouse.serve.state import SqliteState
+
+    state = SqliteState(load_config(config).state)
+    try:
+        return state.create_key("load", ["embeddings", "support", "recommend"])[1]
+    finally:
+        state.close()
+
+
+def wrk(
+    url: str, key: str, body: dict[str, Any] | list[dict[str, Any]], connections: int, seconds: int
+) -> dict[str, Any]:
+    """One wrk run: req/s, p50 and p99 in ms, and errors (non-2xx and socket errors).
+
+    A list of bodies is sent in turn, each connection cycling through it."""
+    bodies = body if isinstance(body, list) else [body]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
             'wrk.method = "POST"\n'
-            f"wrk.body = {json.dumps(json.dumps(body))}\n"
             'wrk.headers["Content-Type"] = "application/json"\n'
             f'wrk.headers["Authorization"] = "Bearer {key}"\n'
+            "bodies = {" + ", ".join(json.dumps(json.dumps(b)) for b in bodies) + "}\n"
+            "i = 0\n"
+            "request = function()\n"
+            "  i = i % #bodies + 1\n"
+            "  return wrk.format(nil, nil, nil, bodies[i])\n"
+            "end\n"
         )
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -162,13 +262,90 @@ def serve(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.2)
 
 
+def row(
+    name: str,
+    path: str,
+    workers: int,
+    args: Any,
+    loaded: dict[str, Any],
+    alone: dict[str, Any],
+    ref: dict[str, float],
+    growth: float,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One result row: the loaded run's figures, the overhead at one connection against the
+    in-process call, the in-process ceiling."""
+    return {
+        "name": name,
+        "kind": "in-house",
+        "endpoint": path,
+        "workers": workers,
+        "connections": args.connections,
+        "seconds": args.seconds,
+        **extra,
+        "metrics": {
+            **loaded,
+            "overhead_p50_ms": round(alone["p50_ms"] - ref["p50_ms"], 3),
+            "overhead_p99_ms": round(alone["p99_ms"] - ref["p99_ms"], 3),
+            "inprocess_ceiling_req_per_s": round(ref["ceiling"], 1),
+            "rss_growth": round(growth, 4),
+        },
+        "one_connection": alone,
+        "in_process": {k: round(v, 6) for k, v in ref.items()},
+    }
+
+
+def measure(
+    url: str, key: str, path: str, body: Any, args: Any, pid: int
+) -> tuple[Any, Any, float]:
+    """Warm up, then one connection (latency), then `--connections` (throughput)."""
+    wrk(url + path, key, body, 1, 1)
+    alone = wrk(url + path, key, body, 1, args.seconds)
+    before = rss_bytes(pid)
+    loaded = wrk(url + path, key, body, args.connections, args.seconds)
+    return loaded, alone, rss_bytes(pid) / before - 1
+
+
+def soak(url: str, key: str, loads: dict[str, Any], seconds: int, pid: int) -> dict[str, Any]:
+    """Every load in `loads` (path -> body) at once for `seconds`, the server's RSS read every
+    10 s; growth is the last reading over the first after a warm-up minute (or a tenth)."""
+    import threading
+
+    results: dict[str, Any] = {}
+
+    def one(path: str, body: Any) -> None:
+        results[path] = wrk(url + path, key, body, 4, seconds)
+
+    threads = [threading.Thread(target=one, args=item) for item in loads.items()]
+    for t in threads:
+        t.start()
+    readings, start, warm = [], time.monotonic(), min(60.0, seconds / 10)
+    while any(t.is_alive() for t in threads):
+        time.sleep(10 if seconds >= 60 else 1)
+        if time.monotonic() - start >= warm and any(t.is_alive() for t in threads):
+            readings.append(rss_bytes(pid))
+    for t in threads:
+        t.join()
+    return {
+        "per_endpoint": results,
+        "rss_bytes": readings,
+        "rss_growth": readings[-1] / readings[0] - 1,
+        "errors": sum(r["errors"] for r in results.values()),
+        "req_per_s": round(sum(r["req_per_s"] for r in results.values()), 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="for route and embeddings")
+    parser.add_argument("--recommend-workers", type=int, default=2)
     parser.add_argument("--window-ms", type=float, default=2.0)
     parser.add_argument("--inprocess-requests", type=int, default=300)
+    parser.add_argument("--recommend-dataset", default="online-retail", help="'none' to skip")
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--soak-seconds", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/serve.json"))
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
@@ -179,10 +356,13 @@ def main() -> None:
         from inhouse.files import atomic_write_text
         from inhouse.serve.config import load_config
         from inhouse.serve.loaded import Models
-        from inhouse.serve.state import SqliteState
         from tests.serve.conftest import bench_artifacts, write_config
 
         artifacts = bench_artifacts(root)
+        recommenders: dict[str, Path] = {}
+        users: list[str] = []
+        if args.recommend_dataset != "none":
+            recommenders, users = fit_recommenders(root, args.recommend_dataset, args.users)
         models = Models.load(load_config(write_config(root, artifacts)))
         local = {path: in_process(models, path, args.inprocess_requests) for path in ENDPOINTS}
         lone = {
@@ -190,54 +370,115 @@ def main() -> None:
             for path in ENDPOINTS
             for window in (0.0, args.window_ms)
         }
+        rec_local = {
+            name: recommend_in_process(path, users, args.inprocess_requests)
+            for name, path in recommenders.items()
+        }
+        rec_bodies = {
+            name: [{"model": name, "user_id": u, "k": 10} for u in users] for name in recommenders
+        }
         for batching, window in (("off", 0.0), ("on", args.window_ms)):
             folder = root / f"batching-{batching}"
             folder.mkdir()
-            config = write_config(folder, artifacts, f"batch_window_ms = {window}")
-            state = SqliteState(load_config(config).state)
-            key = state.create_key("load", ["embeddings", "support"])[1]
-            state.close()
+            config = config_text(folder, artifacts, {}, f"batch_window_ms = {window}")
+            key = new_key(config)
             process, url = serve(config, args.workers)
             try:
                 for path, body in ENDPOINTS.items():
-                    wrk(url + path, key, body, 1, 1)  # warm up
-                    alone = wrk(url + path, key, body, 1, args.seconds)
-                    before = rss_bytes(process.pid)
-                    loaded = wrk(url + path, key, body, args.connections, args.seconds)
-                    after = rss_bytes(process.pid)
-                    ref = local[path]
+                    loaded, alone, growth = measure(url, key, path, body, args, process.pid)
+                    batch = {"window_ms": window, "max_batch": 32}
                     rows.append(
-                        {
-                            "name": f"{path} batching {batching}",
-                            "kind": "in-house",
-                            "endpoint": path,
-                            "batching": {"window_ms": window, "max_batch": 32},
-                            "workers": args.workers,
-                            "connections": args.connections,
-                            "seconds": args.seconds,
-                            "metrics": {
-                                **loaded,
-                                "overhead_p50_ms": round(alone["p50_ms"] - ref["p50_ms"], 3),
-                                "overhead_p99_ms": round(alone["p99_ms"] - ref["p99_ms"], 3),
-                                "inprocess_ceiling_req_per_s": round(ref["ceiling"], 1),
-                                "rss_growth": round(after / before - 1, 4),
-                            },
-                            "one_connection": alone,
-                            "in_process": {k: round(v, 6) for k, v in ref.items()},
-                            "in_process_lone_through_batcher": lone[path, window],
-                        }
+                        row(
+                            f"{path} batching {batching}",
+                            path,
+                            args.workers,
+                            args,
+                            loaded,
+                            alone,
+                            local[path],
+                            growth,
+                            batching=batch,
+                            in_process_lone_through_batcher=lone[path, window],
+                        )  # fmt: skip
                     )
                     print(json.dumps(rows[-1]), flush=True)
             finally:
                 process.terminate()
                 process.wait(timeout=60)
+        if recommenders:
+            folder = root / "recommend"
+            folder.mkdir()
+            config = config_text(folder, artifacts, recommenders, "")
+            key = new_key(config)
+            process, url = serve(config, args.recommend_workers)
+            path = "/v1/recommendations"
+            try:
+                for name in recommenders:
+                    loaded, alone, growth = measure(
+                        url, key, path, rec_bodies[name], args, process.pid
+                    )
+                    rows.append(
+                        row(
+                            f"{path} {name}",
+                            path,
+                            args.recommend_workers,
+                            args,
+                            loaded,
+                            alone,
+                            rec_local[name],
+                            growth,
+                            dataset=args.recommend_dataset,
+                            users=len(users),
+                        )  # fmt: skip
+                    )
+                    print(json.dumps(rows[-1]), flush=True)
+            finally:
+                process.terminate()
+                process.wait(timeout=60)
+        if args.soak_seconds:
+            folder = root / "soak"
+            folder.mkdir()
+            chosen = {"cooc": recommenders["cooc"]} if "cooc" in recommenders else {}
+            config = config_text(folder, artifacts, chosen, f"batch_window_ms = {args.window_ms}")
+            key = new_key(config)
+            loads: dict[str, Any] = dict(ENDPOINTS)
+            if chosen:
+                loads["/v1/recommendations"] = rec_bodies["cooc"]
+            process, url = serve(config, args.workers)
+            try:
+                for path, body in loads.items():
+                    wrk(url + path, key, body, 1, 1)  # warm up
+                soaked = soak(url, key, loads, args.soak_seconds, process.pid)
+            finally:
+                process.terminate()
+                process.wait(timeout=60)
+            rows.append(
+                {
+                    "name": "soak: " + " + ".join(loads),
+                    "kind": "in-house",
+                    "endpoint": "+".join(loads),
+                    "workers": args.workers,
+                    "connections": 4 * len(loads),
+                    "seconds": args.soak_seconds,
+                    "metrics": {
+                        "req_per_s": soaked["req_per_s"],
+                        "errors": soaked["errors"],
+                        "rss_growth": round(soaked["rss_growth"], 4),
+                    },
+                    "per_endpoint": soaked["per_endpoint"],
+                    "rss_bytes": soaked["rss_bytes"],
+                }
+            )
+            print(json.dumps(rows[-1]), flush=True)
     result = {
         "workload": "serve",
-        "dataset": "one short support message (tests' tiny router, MiniLM)",
+        "dataset": f"one short support message (tests' tiny router, MiniLM); "
+        f"{args.recommend_dataset} for recommendations",
         "protocol": (
-            f"wrk on loopback, one short text per request ({TEXT!r}), {args.connections} "
-            f"connections for {args.seconds} s for req/s and latency, 1 connection for the "
-            "overhead against the in-process model call; tests' tiny router and MiniLM"
+            f"wrk on loopback (one thread), {args.connections} connections for {args.seconds} s "
+            f"for req/s and latency, 1 connection for the overhead against the in-process call "
+            f"of the same request; route and embeddings send {TEXT!r}; recommendations cycle "
+            f"through {len(users)} users of {args.recommend_dataset}, k=10, no explanations"
         ),
         "primary_metric": "req_per_s",
         "machine": {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,15 @@ def together(call: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         return list(pool.map(one, items))
 
 
+def on_loop(*calls: Awaitable[Any]) -> list[Any]:
+    """The results of `calls`, run together on one event loop (as the server's requests)."""
+
+    async def run() -> list[Any]:
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    return asyncio.run(run())
+
+
 def test_concurrent_calls_share_a_batch_and_get_their_own_results() -> None:
     seen: list[list[int]] = []
 
@@ -50,19 +60,30 @@ def test_concurrent_calls_share_a_batch_and_get_their_own_results() -> None:
         return [2 * i for i in items]
 
     batcher = Batcher(double, threading.Lock(), window_ms=200, max_batch=4)
-    results = together(batcher, list(range(8)))
+    start = time.perf_counter()
+    results = on_loop(*(batcher(i) for i in range(8)))
     assert [r for r, _ in results] == [2 * i for i in range(8)]
-    assert sorted(i for batch in seen for i in batch) == list(range(8))
-    assert max(len(b) for b in seen) == 4 and len(seen) < 8  # full batches did not wait
+    assert seen == [[0, 1, 2, 3], [4, 5, 6, 7]]  # full batches did not wait
+    assert time.perf_counter() - start < 0.15
 
 
 def test_a_lone_call_waits_at_most_the_window_and_zero_turns_batching_off() -> None:
+    seen: list[list[str]] = []
+
+    def run(items: list[str]) -> list[str]:
+        seen.append(items)
+        return items
+
     for window_ms in (0, 30):
-        batcher = Batcher(lambda items: items, threading.Lock(), window_ms, max_batch=32)
+        batcher = Batcher(run, threading.Lock(), window_ms, 32)
         start = time.perf_counter()
-        assert batcher("x")[0] == "x"
+        assert on_loop(batcher("x")) == [("x", pytest.approx(0.0, abs=0.05))]
         waited = time.perf_counter() - start
         assert waited < window_ms / 1000 + 0.05, waited
+    seen.clear()
+    off = Batcher(run, threading.Lock(), 0, 32)
+    assert [r for r, _ in on_loop(off("a"), off("b"))] == ["a", "b"]
+    assert seen == [["a"], ["b"]]  # window 0: each request alone
 
 
 def test_with_arrivals_a_lone_request_runs_at_once_and_waits_only_for_requests_on_their_way():
@@ -75,27 +96,34 @@ def test_with_arrivals_a_lone_request_runs_at_once_and_waits_only_for_requests_o
 
     batcher = Batcher(run, threading.Lock(), window_ms=2000, max_batch=32, arrivals=arrivals)
 
-    def request(item: str, delay: float = 0.0, both: threading.Barrier | None = None) -> str:
+    async def request(item: str, delay: float = 0.0) -> str:
         with arrivals.arrived():  # as the server's middleware does around each request
-            if both is not None:
-                both.wait()  # both requests have arrived
-            time.sleep(delay)  # reading and checking it
-            return batcher(item)[0]
+            await asyncio.sleep(delay)  # reading and checking it
+            return (await batcher(item))[0]
 
     start = time.perf_counter()
-    assert request("alone") == "alone"
+    assert on_loop(request("alone")) == ["alone"]
     assert time.perf_counter() - start < 0.2  # nothing else in flight: no 2 s window
     # a second request still on its way when the first reaches the batcher joins its batch,
     # and the batch runs as soon as it has come, not when the window ends
     seen.clear()
     start = time.perf_counter()
-    with ThreadPoolExecutor(2) as pool:
-        both = threading.Barrier(2)
-        done = list(pool.map(request, ["first", "later"], [0.0, 0.3], [both, both]))
-    assert done == ["first", "later"]
+    assert on_loop(request("first"), request("later", 0.3)) == ["first", "later"]
     assert seen == [["first", "later"]]
     assert 0.3 <= time.perf_counter() - start < 1.5
     assert arrivals.pending == 0
+
+
+def test_heavy_batches_run_in_a_worker_thread_and_light_ones_on_the_loop() -> None:
+    threads: list[str] = []
+
+    def run(items: list[list[str]]) -> list[int]:
+        threads.append(threading.current_thread().name)
+        return [len(i) for i in items]
+
+    batcher = Batcher(run, threading.Lock(), 0, 32, weight=len, inline_weight=4)
+    assert [r for r, _ in on_loop(batcher(["a"] * 4), batcher(["a"] * 5))] == [4, 5]
+    assert threads[0] == threading.current_thread().name and threads[1] != threads[0]
 
 
 def test_a_failing_item_fails_alone() -> None:
@@ -105,14 +133,9 @@ def test_a_failing_item_fails_alone() -> None:
         return items
 
     batcher = Batcher(checked, threading.Lock(), window_ms=200, max_batch=8)
-
-    def call(i: int) -> Any:
-        try:
-            return batcher(i)[0]
-        except ValueError as e:
-            return str(e)
-
-    assert together(call, [1, 2, 3, 4]) == [1, 2, "three", 4]
+    results = on_loop(*(batcher(i) for i in [1, 2, 3, 4]))
+    assert [r if isinstance(r, Exception) else r[0] for r in results[:2]] == [1, 2]
+    assert isinstance(results[2], ValueError) and results[3][0] == 4
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def create_app(
         config=config,
         state=state if state is not None else open_state(config),
         models=loaded,
-        audit=AuditLog(config.audit_log),
+        audit=AuditLog(config.audit_log, config.audit_fsync_ms),
         redactor=Redactor(get_settings().pii_patterns),
         metrics=Metrics(),
         usd_per_cpu_second=config.usd_per_cpu_second(),
@@ -70,6 +70,7 @@ def create_app(
         allowed = Egress(config.backend_urls()) if guard_egress else None
         with guarded(allowed) if allowed is not None else contextlib.nullcontext():
             yield
+        ctx.audit.sync()
         if state is None:  # we opened it
             ctx.state.close()
 

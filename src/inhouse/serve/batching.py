@@ -1,33 +1,37 @@
 """Dynamic batching: requests that arrive within a short window share one model call.
 
-    >>> embed = Batcher(embed_many, lock, window_ms=2, max_batch=32)
-    >>> vectors, cpu_seconds = embed(["my card has not arrived"])    # from many threads at once
+    >>> embed = Batcher(embed_many(embedder), lock, window_ms=2, max_batch=32)
+    >>> vectors, cpu_seconds = await embed(["my card has not arrived"])  # many requests at once
 
-The first request to arrive leads a batch: it waits up to `window_ms` (less once `max_batch`
-requests are waiting), then takes the process's model lock, takes every waiting request (up to
-`max_batch`) and runs them as one call. Under load, requests that pile up while the model is
-busy go in the next batch. Each request gets its own answer and its share of the batch's CPU
-seconds (by weight: texts for embeddings). A `window_ms` of 0 turns batching off: each request
-runs alone under the lock.
+Requests queue on the server's event loop. When the queue was empty, a drain task starts: it
+waits up to `window_ms` for more requests (less once `max_batch` are waiting), takes every
+waiting request (up to `max_batch`) and runs them as one call; requests that queued meanwhile
+go in the next batch. Each request gets its own answer and its share of the batch's CPU seconds
+(by weight: texts for embeddings). A `window_ms` of 0 runs each request alone.
 
-In the server the leader waits only while a request that could still join is on its way:
-`Arrivals` counts the requests of the process that have arrived but not yet reached a batcher.
-A lone request (nothing else in flight) runs at once, so batching costs it nothing; the window
-bounds the wait when others are in flight. Without `Arrivals` the leader waits out the window.
+The drain waits only while a request that could still join is on its way: `Arrivals` counts
+the requests of the process that have arrived but not yet reached a batcher. A lone request
+(nothing else in flight) runs at once, so batching costs it nothing; the window bounds the wait
+when others are in flight. Without `Arrivals` the drain waits out the window.
 
-If a batch call fails, its requests are run one by one, so that only a bad one fails.
+A small batch (total weight up to `inline_weight`) runs on the event loop itself, under the
+process's model lock: a hop to a worker thread and back costs more than a short model call, and
+the lock lets one call run at a time anyway. A larger batch, or one that would wait for the
+lock, runs in a worker thread so the loop keeps taking requests. If a batch call fails, its
+requests are run one by one, so that only a bad one fails.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+import anyio
 import numpy as np
 
 from inhouse.models.embedder import Embedder
@@ -38,14 +42,14 @@ from inhouse.support.service import Route, SupportService
 
 T = TypeVar("T")
 R = TypeVar("R")
+INLINE_WEIGHT = 32  # texts: a batch this small runs on the event loop
 
 
 @dataclass(eq=False)
 class _Slot(Generic[T, R]):
     item: T
     weight: int
-    woken: threading.Event = field(default_factory=threading.Event)
-    done: bool = False
+    future: asyncio.Future[tuple[R, float]]
     result: R | None = None
     error: BaseException | None = None
     cpu_seconds: float = 0.0
@@ -59,24 +63,21 @@ class _Ticket:
 _TICKET: ContextVar[_Ticket | None] = ContextVar("inhouse_batch_ticket", default=None)
 
 
+@dataclass(eq=False)
 class Arrivals:
     """How many requests of this process are in flight and have not yet reached a batcher.
 
-    The server enters `arrived()` around each request; a batcher that the request reaches (or
-    its end) takes it off the count and wakes the batch leaders, which stop waiting once no
-    request is on its way."""
+    The server enters `arrived()` around each request, on its event loop; the batcher that the
+    request reaches (or its end) takes it off the count and wakes the waiting drains."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.pending = 0
-        self._leaders: list[threading.Condition] = []
+    pending: int = 0
+    _listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @contextmanager
     def arrived(self) -> Iterator[None]:
-        """Count the current request (its context: a handler's thread inherits it) in flight."""
+        """Count the current request (its context) in flight until it reaches a batcher."""
         ticket = _Ticket()
-        with self._lock:
-            self.pending += 1
+        self.pending += 1
         token = _TICKET.set(ticket)
         try:
             yield
@@ -91,26 +92,25 @@ class Arrivals:
             self._leave(ticket)
 
     def _leave(self, ticket: _Ticket) -> None:
-        with self._lock:
-            if ticket.gone:
-                return
-            ticket.gone = True
-            self.pending -= 1
-        for cond in self._leaders:
-            with cond:
-                cond.notify_all()
+        if ticket.gone:
+            return
+        ticket.gone = True
+        self.pending -= 1
+        for wake in self._listeners:
+            wake()
 
-    def watch(self, cond: threading.Condition) -> None:
-        """Wake `cond`'s waiters whenever the count falls."""
-        self._leaders.append(cond)
+    def watch(self, wake: Callable[[], None]) -> None:
+        """Call `wake()` whenever the count falls."""
+        self._listeners.append(wake)
 
 
 class Batcher(Generic[T, R]):
-    """Calls of `run(items) -> results` (one result per item, in order) batched across threads.
+    """Calls of `run(items) -> results` (one result per item, in order) batched on the event loop.
 
     `lock` is held around every call of `run`; `weight(item)` is the item's share of the CPU
-    time (default 1 per item); with `arrivals`, a leader waits only while requests are on
-    their way (see the module's docstring)."""
+    time (default 1 per item); with `arrivals`, a drain waits only while requests are on their
+    way; batches heavier than `inline_weight` run in a worker thread (see the module's
+    docstring)."""
 
     def __init__(
         self,
@@ -120,63 +120,87 @@ class Batcher(Generic[T, R]):
         max_batch: int,
         weight: Callable[[T], int] = lambda item: 1,
         arrivals: Arrivals | None = None,
+        inline_weight: int = INLINE_WEIGHT,
     ) -> None:
         self.run, self.lock, self.weight = run, lock, weight
-        self.window, self.max_batch = window_ms / 1000, max_batch
-        self._cond = threading.Condition()
+        self.window, self.max_batch, self.inline_weight = window_ms / 1000, max_batch, inline_weight
         self.arrivals = arrivals
-        if arrivals is not None:
-            arrivals.watch(self._cond)
         self._waiting: list[_Slot[T, R]] = []
+        self._draining = False
+        self._changed: asyncio.Event | None = None
+        if arrivals is not None:
+            arrivals.watch(self._wake)
         self.batches = 0  # how many calls of `run`, for tests and benchmarks
         self.items = 0
 
-    def __call__(self, item: T) -> tuple[R, float]:
-        """`item`'s result and its share of the batch's CPU seconds (blocks until ready)."""
-        slot: _Slot[T, R] = _Slot(item, self.weight(item))
-        if self.window <= 0:
-            if self.arrivals is not None:
-                self.arrivals.reached()
-            self._run_batch([slot])
-        else:
-            with self._cond:
-                self._waiting.append(slot)
-                lead = len(self._waiting) == 1
-                if len(self._waiting) >= self.max_batch:
-                    self._cond.notify_all()
-            if self.arrivals is not None:
-                self.arrivals.reached()  # after our lock is let go: it takes the leaders'
-            if not lead:
-                slot.woken.wait()  # the batch ran, or this slot was made the next leader
-            if not slot.done:
-                self._lead(wait=not slot.woken.is_set())  # a promoted leader has waited
-        if slot.error is not None:
-            raise slot.error
-        return slot.result, slot.cpu_seconds  # type: ignore[return-value]
+    async def __call__(self, item: T) -> tuple[R, float]:
+        """`item`'s result and its share of the batch's CPU seconds."""
+        loop = asyncio.get_running_loop()
+        slot: _Slot[T, R] = _Slot(item, self.weight(item), loop.create_future())
+        self._waiting.append(slot)
+        if self.arrivals is not None:
+            self.arrivals.reached()
+        self._wake()
+        if not self._draining:
+            self._draining = True
+            loop.create_task(self._drain())
+        return await slot.future
 
-    def _lead(self, wait: bool) -> None:
-        deadline = time.monotonic() + self.window
-        with self._cond:
-            while wait and len(self._waiting) < self.max_batch and self._may_grow():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-        with self.lock:
-            with self._cond:
-                batch = self._waiting[: self.max_batch]
-                del self._waiting[: self.max_batch]
-                if self._waiting:  # more than one batch waited: the next one leads itself
-                    self._waiting[0].woken.set()
-            self._compute(batch)
-        for slot in batch:
-            slot.woken.set()
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+
+    async def _drain(self) -> None:
+        try:
+            size = self.max_batch if self.window > 0 else 1  # 0: each request alone
+            while self._waiting:
+                await self._gather()
+                batch = self._waiting[:size]
+                del self._waiting[:size]
+                await self._call(batch)
+                for slot in batch:
+                    if slot.future.done():  # its client went away
+                        continue
+                    if slot.error is not None:
+                        slot.future.set_exception(slot.error)
+                    else:
+                        slot.future.set_result((slot.result, slot.cpu_seconds))  # type: ignore[arg-type]
+        finally:
+            self._draining = False
+
+    async def _gather(self) -> None:
+        """Wait, up to the window, while the batch may still grow."""
+        if self.window <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.window
+        self._changed = self._changed or asyncio.Event()
+        while len(self._waiting) < self.max_batch and self._may_grow():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                return
 
     def _may_grow(self) -> bool:
         """Whether a request that could join the batch may still come."""
         return self.arrivals is None or self.arrivals.pending > 0
 
-    def _run_batch(self, batch: list[_Slot[T, R]]) -> None:
+    async def _call(self, batch: list[_Slot[T, R]]) -> None:
+        """Run `batch`: on the loop when it is light and the lock is free, else in a thread."""
+        light = sum(s.weight for s in batch) <= self.inline_weight
+        if light and self.lock.acquire(blocking=False):
+            try:
+                self._compute(batch)
+            finally:
+                self.lock.release()
+        else:
+            await anyio.to_thread.run_sync(self._locked_compute, batch)
+
+    def _locked_compute(self, batch: list[_Slot[T, R]]) -> None:
         with self.lock:
             self._compute(batch)
 
@@ -188,15 +212,31 @@ class Batcher(Generic[T, R]):
                 results = self.run([s.item for s in batch])
         except Exception as e:
             if len(batch) == 1:
-                batch[0].error, batch[0].done = e, True
+                batch[0].error = e
             else:
                 for slot in batch:
                     self._compute([slot])
             return
         total = sum(s.weight for s in batch) or 1
         for slot, result in zip(batch, results, strict=True):
-            slot.result, slot.done = result, True
+            slot.result = result
             slot.cpu_seconds = meter.cpu_seconds * slot.weight / total
+
+
+async def locked(lock: threading.Lock, call: Callable[[], R]) -> R:
+    """`call()` under `lock`: on the event loop when the lock is free (a short model call),
+    else in a worker thread that waits for it, so the loop is never blocked on the lock."""
+    if lock.acquire(blocking=False):
+        try:
+            return call()
+        finally:
+            lock.release()
+
+    def wait_and_call() -> R:
+        with lock:
+            return call()
+
+    return await anyio.to_thread.run_sync(wait_and_call)
 
 
 def embed_many(embedder: Embedder) -> Callable[[list[list[str]]], list[np.ndarray]]:
@@ -230,7 +270,7 @@ class Batchers:
     def of(
         cls, models: Models, window_ms: float, max_batch: int, arrivals: Arrivals | None = None
     ) -> Batchers:
-        def batcher(run: Callable[[list[T]], list[R]], **kw: Callable[[T], int]) -> Batcher[T, R]:
+        def batcher(run: Callable[[list[T]], list[R]], **kw: Any) -> Batcher[T, R]:
             return Batcher(run, models.lock, window_ms, max_batch, arrivals=arrivals, **kw)
 
         embed = {n: batcher(embed_many(e), weight=len) for n, e in models.embedders.items()}
@@ -239,5 +279,10 @@ class Batchers:
             # one predict per batch; routers served from ONNX (`models.onnx.OnnxViews`) still
             # run one text per ONNX call inside it, so a batch never changes an int8 answer
             route[name] = batcher(service.route_many)
-        ask = batcher(ask_many(models.assistant)) if models.assistant is not None else None
+        ask = None
+        if models.assistant is not None:
+            # a generator answers over the network: never on the event loop
+            answerer = models.assistant.answerer
+            remote = answerer is not None and answerer.generator is not None
+            ask = batcher(ask_many(models.assistant), inline_weight=0 if remote else INLINE_WEIGHT)
         return cls(embed, route, ask)

@@ -116,6 +116,10 @@ class ServeConfig(BaseModel):
     waits longer than this; 0 turns batching off."""
     max_batch: int = Field(default=32, gt=0)
     """Most requests in one batch; a full batch runs without waiting out the window."""
+    audit_fsync_ms: float = Field(default=100.0, ge=0, le=60_000)
+    """fsync the audit log at most this often (0: after every line). A line is written before
+    its response ends either way, so a crash of the server loses none; this bounds what a
+    power cut can lose, as the state database's WAL does."""
     access_log: bool = False
     """Also print uvicorn's access log line per request (the audit log records every request
     already; printing each costs the server time)."""

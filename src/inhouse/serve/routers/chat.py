@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -52,9 +52,9 @@ def question_of(messages: list[ChatMessage]) -> str:
 
 
 @router.post("/v1/chat/completions", response_model=ChatResponse)
-def chat(body: ChatRequest, request: Request, key: ChatKey) -> Any:
+async def chat(body: ChatRequest, request: Request, key: ChatKey) -> Any:
     assistant(request, body.model)
-    answer = ask(request, question_of(body.messages))
+    answer = await ask(request, question_of(body.messages))
     notes = request.state
     usage = Usage(
         prompt_tokens=notes.tokens_in,
@@ -76,9 +76,9 @@ def chat(body: ChatRequest, request: Request, key: ChatKey) -> Any:
     return StreamingResponse(events, media_type="text/event-stream")
 
 
-def chunks(
+async def chunks(
     ident: str, created: int, model: str, text: str, info: SupportInfo, usage: Usage | None
-) -> Iterator[str]:
+) -> AsyncIterator[str]:
     """The SSE events of one answer: the role, the text word by word, the end, [DONE]."""
 
     def event(choices: list[ChunkChoice], **extra: Any) -> str:

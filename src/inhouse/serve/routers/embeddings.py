@@ -36,7 +36,7 @@ def texts_of(body: EmbeddingRequest, limit: int) -> list[str]:
 
 
 @router.post("/v1/embeddings", response_model=EmbeddingResponse)
-def create_embeddings(
+async def create_embeddings(
     body: EmbeddingRequest, request: Request, key: EmbeddingsKey
 ) -> EmbeddingResponse:
     ctx = context(request)
@@ -52,7 +52,7 @@ def create_embeddings(
             f"shorten them; leave dimensions out or send {embedder.dim}",
             param="dimensions",
         )
-    vectors, cpu_seconds = ctx.batchers.embed[body.model](texts)
+    vectors, cpu_seconds = await ctx.batchers.embed[body.model](texts)
     n = tokens(texts, ctx.config.tokenizer)
     note(request, tokens_in=n, cpu_seconds=cpu_seconds)
     if body.encoding_format == "base64":  # little-endian float32 bytes, as OpenAI sends them

@@ -15,13 +15,13 @@ router = APIRouter()
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     """Liveness for load balancers: answers without a key, says nothing about the models."""
     return {"status": "ok"}
 
 
 @router.get("/v1/models", response_model=ModelList)
-def list_models(request: Request, key: AnyKey) -> ModelList:
+async def list_models(request: Request, key: AnyKey) -> ModelList:
     """Every loaded embedder, recommender, router, index and the support assistant."""
     return ModelList(data=context(request).models.cards)
 
@@ -33,7 +33,7 @@ def openapi(request: Request, key: AnyKey) -> dict[str, Any]:
     return schema
 
 
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus text exposition (admin scope unless `metrics_public`)."""
     ctx = context(request)
     return Response(ctx.metrics.render(), media_type=ctx.metrics.content_type)

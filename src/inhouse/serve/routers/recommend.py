@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from inhouse.recommend.service import Response
 from inhouse.serve.auth import RecommendKey
+from inhouse.serve.batching import locked
 from inhouse.serve.context import context, note
 from inhouse.serve.errors import unknown_model
 from inhouse.serve.metering import Meter
@@ -18,7 +20,9 @@ router = APIRouter()
 
 
 @router.post("/v1/recommendations", response_model=RecommendResponse)
-def recommend(body: RecommendRequest, request: Request, key: RecommendKey) -> RecommendResponse:
+async def recommend(
+    body: RecommendRequest, request: Request, key: RecommendKey
+) -> RecommendResponse:
     ctx = context(request)
     services = ctx.models.recommenders
     name = body.model if body.model is not None else next(iter(services), None)
@@ -26,13 +30,20 @@ def recommend(body: RecommendRequest, request: Request, key: RecommendKey) -> Re
         raise unknown_model(body.model, "recommender", list(services))
     note(request, model=name)
     service, category, exclude = services[name], body.category, body.exclude
-    with ctx.models.lock, Meter() as meter:
-        if body.user_id is not None:
-            response = service.for_user(body.user_id, body.k, body.explain, category, exclude)
-        else:
-            session = body.item_ids or []
-            response = service.for_items(session, body.k, body.explain, None, category, exclude)
-    note(request, cpu_seconds=meter.cpu_seconds)
+
+    def answer() -> tuple[Response, float]:
+        with Meter() as meter:
+            if body.user_id is not None:
+                got = service.for_user(body.user_id, body.k, body.explain, category, exclude)
+            else:
+                session = body.item_ids or []
+                got = service.for_items(session, body.k, body.explain, None, category, exclude)
+        return got, meter.cpu_seconds
+
+    # a recommendation takes well under a millisecond: on the event loop, unless the model
+    # lock is held by a long call in a worker thread
+    response, cpu_seconds = await locked(ctx.models.lock, answer)
+    note(request, cpu_seconds=cpu_seconds)
     items = [
         RecommendedItem(
             item_id=s.item_id,

@@ -1,4 +1,8 @@
-"""POST /v1/support/route and POST /v1/support/ask: the support workload's own endpoints."""
+"""POST /v1/support/route and POST /v1/support/ask: the support workload's own endpoints.
+
+The handlers run on the event loop; their model calls go through the batchers
+(`serve.batching`), which decide whether a call runs on the loop or in a worker thread.
+"""
 
 from __future__ import annotations
 
@@ -41,12 +45,12 @@ def assistant(request: Request, model: str | None) -> SupportService:
     return service
 
 
-def ask(request: Request, question: str) -> Answer:
+async def ask(request: Request, question: str) -> Answer:
     """Ask the assistant, metering the tokens in and out and the CPU time."""
     ctx = context(request)
     batcher = ctx.batchers.ask
     assert batcher is not None, "ask() before assistant()"
-    answer, cpu_seconds = batcher(check_message(question))
+    answer, cpu_seconds = await batcher(check_message(question))
     tokenizer = ctx.config.tokenizer
     note(
         request,
@@ -58,21 +62,21 @@ def ask(request: Request, question: str) -> Answer:
 
 
 @router.post("/v1/support/route", response_model=RouteResponse)
-def route(body: SupportRequest, request: Request, key: SupportKey) -> RouteResponse:
+async def route(body: SupportRequest, request: Request, key: SupportKey) -> RouteResponse:
     ctx = context(request)
     routers = ctx.models.routers
     name = body.model or ctx.models.assistant_router or next(iter(routers), None)
     if name not in routers:
         raise unknown_model(body.model, "router", list(routers))
     note(request, model=name)
-    routed, cpu_seconds = ctx.batchers.route[name](check_message(body.message))
+    routed, cpu_seconds = await ctx.batchers.route[name](check_message(body.message))
     n = tokens([body.message], ctx.config.tokenizer)
     note(request, tokens_in=n, cpu_seconds=cpu_seconds)
     return RouteResponse(model=name, **asdict(routed))
 
 
 @router.post("/v1/support/ask", response_model=AskResponse)
-def support_ask(body: SupportRequest, request: Request, key: SupportKey) -> AskResponse:
+async def support_ask(body: SupportRequest, request: Request, key: SupportKey) -> AskResponse:
     assistant(request, body.model)
-    answer = ask(request, body.message)
+    answer = await ask(request, body.message)
     return AskResponse(model=SUPPORT_MODEL, answer=answer.answer, **info_of(answer).model_dump())
