@@ -41,13 +41,23 @@ MIN_COSINE = {"float32": 0.99999, "int8": 0.98}  # export vs torch, per sample t
 
 
 class OnnxViews:
-    """The graph run by ONNX Runtime on one thread, one text per run, as a router is served
-    (one single-threaded worker per core, see `bench_routing.measure_latency`). In batches,
-    int8's activation scales would depend on the other texts of the batch."""
+    """The graph run by ONNX Runtime on one thread, as a router is served (one single-threaded
+    worker per core, see `bench_routing.measure_latency`).
+
+    `batch_size` texts go through one run. A float32 graph can take many (a batch pads the
+    shorter texts, which the attention mask hides: the answers equal one-at-a-time answers
+    within float tolerance); an int8 graph takes one, since its activation scales would
+    depend on the other texts of the batch."""
 
     backend = "onnxruntime"
 
-    def __init__(self, path: Path, tokenizer: Any, max_length: int | None = MAX_TOKENS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        tokenizer: Any,
+        max_length: int | None = MAX_TOKENS,
+        batch_size: int = 1,
+    ) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -55,14 +65,16 @@ class OnnxViews:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer, self.max_length = tokenizer, max_length
+        self.tokenizer, self.max_length, self.batch_size = tokenizer, max_length, batch_size
 
     def __call__(self, texts: Sequence[str]) -> list[np.ndarray]:
         def run(ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
             feeds = {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.int64)}
             return list(self.session.run(None, feeds))
 
-        return run_batched(texts, self.tokenizer, run, "np", 1, self.max_length, "onnxruntime")
+        return run_batched(
+            texts, self.tokenizer, run, "np", self.batch_size, self.max_length, "onnxruntime"
+        )
 
 
 def can_serve_onnx(path: Path) -> bool:
@@ -152,18 +164,21 @@ def export_onnx(
 
 
 def load_views(
-    path: Path, views: Sequence[tuple[Embedder, Sequence[int]]], max_length: int = MAX_TOKENS
+    path: Path,
+    views: Sequence[tuple[Embedder, Sequence[int]]],
+    max_length: int = MAX_TOKENS,
+    batch_size: int = 1,
 ) -> Views | None:
     """The graph of `views` as served: ONNX Runtime when the file `path` (written by
     `export_onnx`) exists and it is installed, else torch; None when the embedders are not
-    transformers."""
+    transformers. `batch_size`: texts per ONNX run (1 for an int8 graph, see `OnnxViews`)."""
     built = encoder_graph(views)
     if built is None:
         return None
     graph, tokenizer = built
     path = Path(path)
     if can_serve_onnx(path):
-        return OnnxViews(path, tokenizer, max_length)
+        return OnnxViews(path, tokenizer, max_length, batch_size)
     if path.exists():
         log.info("%s: onnxruntime is not installed; serving with torch", path)
     return TorchViews(graph, tokenizer, max_length)

@@ -11,6 +11,7 @@ import torch
 
 from inhouse.errors import InhouseError, ModelError
 from inhouse.models.load import load_embedder
+from inhouse.models.onnx import OnnxViews
 from inhouse.support.route.base import OUT_OF_SCOPE, Router, choose_threshold, decide, read_router
 from inhouse.support.route.registry import load_router, make_router
 
@@ -93,6 +94,23 @@ class HashEmbedder:
         return out
 
 
+def count_onnx_runs(router, monkeypatch) -> list[int] | None:
+    """Texts per ONNX Runtime call of a router served from its export, or None (torch)."""
+    serving = getattr(router, "serving", None)
+    if not isinstance(serving, OnnxViews):
+        return None
+    runs: list[int] = []
+    session = serving.session
+
+    class Counting:
+        def run(self, names, feeds):
+            runs.append(len(feeds["input_ids"]))
+            return session.run(names, feeds)
+
+    monkeypatch.setattr(serving, "session", Counting())
+    return runs
+
+
 class RouterContract:
     """Behaviour every router system must have; a system's test class sets `system`/`config`."""
 
@@ -132,11 +150,14 @@ class RouterContract:
         router.save(tmp_path / "r")
         again = load_router(tmp_path / "r", embedder if self.system != "finetuned" else None)
         texts = [q for q, _ in QUERIES] + OOS_VAL
+        runs = count_onnx_runs(again, monkeypatch)
         a, ca = router.predict(texts)
         b, cb = again.predict(texts)
         assert a == b
         np.testing.assert_allclose(ca, cb, rtol=1e-5, atol=1e-6)
         assert again.threshold == router.threshold
+        if runs is not None:  # served from its float32 graph: the texts in one run, not many
+            assert runs == [len(texts)], runs
 
     def test_other_embedder_is_refused(self, router, tmp_path: Path, monkeypatch):
         self.float32(router, monkeypatch)

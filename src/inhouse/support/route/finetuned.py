@@ -29,7 +29,7 @@ from inhouse.models.embedder import (
     check_embedder,
     fingerprint,
 )
-from inhouse.models.encoder import Views
+from inhouse.models.encoder import BATCH_SIZE, Views
 from inhouse.models.features import view_features
 from inhouse.models.load import load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, PRECISIONS, export_onnx, load_views
@@ -270,7 +270,10 @@ class FinetunedRouter(Thresholded):
                 names = [k for k in arrays.files if k.startswith("frozen_")]
                 kept = {k.removeprefix("frozen_"): arrays[k] for k in names}
                 router.frozen_head = LinearHead.from_arrays(kept, classes, router.head.config())
-        router.serving = load_views(folder / ONNX_FILE, router.views())
+        exact = router.config["serve_precision"] == "float32"  # int8: one text per run
+        router.serving = load_views(
+            folder / ONNX_FILE, router.views(), batch_size=BATCH_SIZE if exact else 1
+        )
         router.training = dict(manifest.state["training"])
         restore(router, manifest)
         return router

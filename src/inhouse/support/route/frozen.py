@@ -15,7 +15,7 @@ import numpy as np
 
 from inhouse.artifacts import Manifest
 from inhouse.models.embedder import Embedder
-from inhouse.models.encoder import Views
+from inhouse.models.encoder import BATCH_SIZE, Views
 from inhouse.models.features import view_features
 from inhouse.models.load import LazyEmbedder, lazy_embedder_for, load_embedder_for
 from inhouse.models.onnx import ONNX_FILE, OnnxViews, can_serve_onnx, export_onnx, load_views
@@ -70,9 +70,10 @@ class FrozenRouter(Thresholded):
         router = cls(embedder, **manifest.parameters)  # type: ignore[call-arg]
         with np.load(folder / ARRAYS_FILE) as arrays:
             router.set_arrays(arrays, list(manifest.state["classes"]))
+        # a float32 graph: a batch of messages (the server's dynamic batching) is one run
         if isinstance(embedder, LazyEmbedder):
-            router.serving = OnnxViews(graph, embedder.tokenizer())
+            router.serving = OnnxViews(graph, embedder.tokenizer(), batch_size=BATCH_SIZE)
         else:
-            router.serving = load_views(graph, [(embedder, router.layers)])
+            router.serving = load_views(graph, [(embedder, router.layers)], batch_size=BATCH_SIZE)
         restore(router, manifest)
         return router
