@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from inhouse.cli import main
+from inhouse.generate.base import Message
 from inhouse.support.answer.answerer import (
     NO_BAR,
     Answerer,
@@ -21,7 +22,6 @@ from inhouse.support.answer.answerer import (
     extractive_answer,
     min_evidence_on,
 )
-from inhouse.generate.base import Message
 from inhouse.support.retrieve.base import Retriever
 from inhouse.support.retrieve.registry import make_retriever
 from inhouse.support.retrieve.text import split_needs
