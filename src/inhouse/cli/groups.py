@@ -30,9 +30,18 @@ GROUPS: dict[str, tuple[str, str]] = {
         "Intent routing, help-center search, grounded answers.  "
         'e.g. inhouse support route ./router "my card has not arrived"',
     ),
+    "tune": (
+        "tune",
+        "LoRA-tune a chat model on past tickets.  "
+        "e.g. inhouse tune lora --base MODEL --data tickets.jsonl --out ./lora",
+    ),
 }
 # module under inhouse.cli -> its functions registered as top-level commands
-COMMANDS: dict[str, tuple[str, ...]] = {"demo": ("demo",), "serve": ("serve", "usage")}
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "chat": ("chat",),
+    "demo": ("demo",),
+    "serve": ("serve", "usage"),
+}
 
 
 def register(app: typer.Typer) -> None:
