@@ -43,11 +43,12 @@ def test_models_list_in_a_pipe_is_plain_rows(tmp_path: Path, capsys, monkeypatch
         main(["models", "list"])
     assert e.value.code == 0
     header, *rows = capsys.readouterr().out.splitlines()
-    assert header.split("\t") == ["name", "format", "task", "size", "status", "catalogue", "path"]
+    columns = ["name", "format", "task", "size", "status", "catalogue", "source", "path"]
+    assert header.split("\t") == columns
     assert rows  # the default embedder registers itself
     for row in rows:  # never a squeezed cell
         cells = row.split("\t")
-        assert len(cells) == 7 and "…" not in row and cells[4] in {"verified", "not verified"}
+        assert len(cells) == 8 and "…" not in row and cells[4] in {"verified", "not verified"}
 
 
 def _stdout(capsys, *args: str) -> str:

@@ -47,23 +47,43 @@ class SupportConfig(BaseModel):
 
 
 class GeneratorConfig(BaseModel):
-    """A generator behind an OpenAI-compatible URL (vLLM, SGLang, llama.cpp's server, Ollama).
-    The server connects to these backends and to nothing else (see `serve.egress`)."""
+    """A generator: a model of this machine run in the server (a registered GGUF on llama.cpp,
+    a Hugging Face folder on transformers), or one behind an OpenAI-compatible URL (vLLM,
+    SGLang, llama.cpp's server, Ollama). The server connects to these URLs and nothing else
+    (see `serve.egress`)."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    base_url: str = Field(pattern=r"^https?://[^/\s]+")
-    """The backend's OpenAI API root, e.g. "http://gpu-box:8000/v1"."""
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+")
+    """The backend's OpenAI API root, e.g. "http://gpu-box:8000/v1"; leave it out to run
+    `model` in this process."""
     model: str
-    """The model name the backend serves, e.g. "Qwen/Qwen2.5-7B-Instruct"."""
+    """With `base_url`: the model name the backend serves, e.g. "Qwen/Qwen2.5-7B-Instruct".
+    Without: a registered model (`inhouse models list`) or the path of a .gguf file or an HF
+    model folder."""
+    adapter: Path | None = None
+    """A LoRA adapter for a model run in this process (`inhouse tune lora`)."""
+    threads: int | None = Field(default=None, gt=0)
+    """CPU threads of a llama.cpp model (None: the backend's choice)."""
     api_key_env: str | None = None
     """Environment variable holding the backend's API key; None: it needs none."""
     timeout_s: float = Field(default=30.0, gt=0)
-    """Seconds one call may take before it is retried or fails."""
+    """Seconds one call to a backend may take before it is retried or fails."""
     retries: int = Field(default=2, ge=0)
     """Retries, with exponential backoff, on connection errors, 408, 429 and 5xx."""
     max_tokens: int = Field(default=512, gt=0)
     """Most tokens one answer may have."""
+
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> GeneratorConfig:
+        if self.base_url is not None and (self.adapter is not None or self.threads is not None):
+            raise ValueError(
+                "adapter and threads are for a model run in this process; a backend at "
+                "base_url applies its own"
+            )
+        if self.base_url is None and self.api_key_env is not None:
+            raise ValueError("api_key_env is for a backend at base_url; this model runs here")
+        return self
 
 
 class ServeConfig(BaseModel):
@@ -183,7 +203,7 @@ class ServeConfig(BaseModel):
 
     def backend_urls(self) -> list[str]:
         """The URLs of every backend the server calls out to: the generators'."""
-        return [g.base_url for g in self.generators.values()]
+        return [g.base_url for g in self.generators.values() if g.base_url is not None]
 
     def usd_per_cpu_second(self) -> float:
         """The price of one CPU second on this machine."""

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inhouse import artifacts
+from inhouse.generate.base import Generator
 from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder, fingerprint
 from inhouse.recommend.service import RecommendService
-from inhouse.serve.config import SUPPORT_MODEL, ServeConfig
+from inhouse.serve.config import SUPPORT_MODEL, GeneratorConfig, ServeConfig
 from inhouse.serve.protocol import ModelCard
 from inhouse.support.service import SupportService
 
@@ -37,6 +38,55 @@ def load_embedder_named(name: str) -> Embedder:
     return load_embedder() if name == DEFAULT_EMBEDDER else load_embedder_by_name(name)
 
 
+BACKENDS = {"LlamaCppGenerator": "llama.cpp", "TransformersGenerator": "transformers"}
+
+
+def load_generator_named(
+    name: str, config: GeneratorConfig, now: int
+) -> tuple[Generator, ModelCard]:
+    """The generator `config` describes, and its card: a model run here is checked against
+    its registered sha256 (or hashed, given by path); an upstream one is named by its URL."""
+    if config.base_url is not None:
+        from inhouse.generate.upstream import UpstreamGenerator
+
+        upstream = UpstreamGenerator(
+            name,
+            config.base_url,
+            config.model,
+            api_key_env=config.api_key_env,
+            timeout_s=config.timeout_s,
+            retries=config.retries,
+            max_tokens=config.max_tokens,
+        )
+        identity = hashlib.sha256(f"{config.base_url} {config.model}".encode()).hexdigest()
+        card = ModelCard(
+            id=name, created=now, kind="generator", system="upstream",
+            base_model=config.model, sha256=identity,
+        )  # fmt: skip
+        return upstream, card
+    from inhouse.generate.registry import load_generator
+    from inhouse.models.registry import read_registry
+    from inhouse.models.weights import combined_sha256, inspect_path, sha256_files
+
+    generator = load_generator(
+        config.model, adapter=config.adapter, max_tokens=config.max_tokens, n_threads=config.threads
+    )
+    registered = read_registry().get(config.model)
+    if registered is not None:
+        sha256 = registered.weights_sha256()
+    else:
+        path = Path(config.model).expanduser()
+        _, files = inspect_path(path)
+        names = [f.name if path.is_file() else f.relative_to(path).as_posix() for f in files]
+        sha256 = combined_sha256(dict(zip(names, sha256_files(files), strict=True)))
+    system = BACKENDS.get(type(generator).__name__, type(generator).__name__)
+    card = ModelCard(
+        id=name, created=now, kind="generator", system=system, base_model=config.model,
+        sha256=sha256,
+    )  # fmt: skip
+    return generator, card
+
+
 @dataclass
 class Models:
     """Every loaded model by name, and the cards `GET /v1/models` lists."""
@@ -44,6 +94,7 @@ class Models:
     embedders: dict[str, Embedder] = field(default_factory=dict)
     recommenders: dict[str, RecommendService] = field(default_factory=dict)
     routers: dict[str, SupportService] = field(default_factory=dict)
+    generators: dict[str, Generator] = field(default_factory=dict)
     assistant: SupportService | None = None
     assistant_router: str | None = None
     cards: list[ModelCard] = field(default_factory=list)
@@ -66,6 +117,9 @@ class Models:
             models.recommenders[name] = RecommendService(path)
             folder, manifest = artifacts.read(path, "recommend")
             models._card(name, "recommender", folder, manifest, now)
+        for name, gen in config.generators.items():
+            models.generators[name], card = load_generator_named(name, gen, now)
+            models.cards.append(card)
         routers, indexes = {}, {}
         for name, path in config.routers.items():
             folder, manifest = read_router(path)
@@ -81,10 +135,7 @@ class Models:
             router = routers[router_name] if router_name is not None else None
             generator = None
             if config.support.generator is not None:
-                from inhouse.generate.upstream import UpstreamGenerator
-
-                name = config.support.generator
-                generator = UpstreamGenerator(name, **config.generators[name].model_dump())
+                generator = models.generators[config.support.generator]
             models.assistant = SupportService.of(
                 router=router, retriever=indexes[index_name], generator=generator
             )

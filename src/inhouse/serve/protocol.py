@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 log = logging.getLogger("inhouse.serve")
 
@@ -118,9 +118,20 @@ class ChatRequest(Request):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=32_768)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    stop: str | list[str] | None = None
+    """Up to 4 strings that end the answer (generators; the assistant ignores it)."""
+    seed: int | None = None
     user: str | None = None
+
+    @field_validator("stop")
+    @classmethod
+    def _at_most_four(cls, stop: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(stop, list) and len(stop) > 4:
+            raise ValueError("give at most 4 stop strings")
+        return stop
 
 
 class Citation(BaseModel):
@@ -151,7 +162,7 @@ class AssistantMessage(BaseModel):
 class Choice(BaseModel):
     index: int = 0
     message: AssistantMessage
-    finish_reason: Literal["stop"] = "stop"
+    finish_reason: Literal["stop", "length"] = "stop"
 
 
 class ChatResponse(BaseModel):
@@ -161,7 +172,8 @@ class ChatResponse(BaseModel):
     model: str
     choices: list[Choice]
     usage: Usage
-    inhouse: SupportInfo
+    inhouse: SupportInfo | None = None
+    """How the `inhouse-support` assistant made its answer; absent for a generator's."""
 
 
 class Delta(BaseModel):
@@ -172,7 +184,7 @@ class Delta(BaseModel):
 class ChunkChoice(BaseModel):
     index: int = 0
     delta: Delta
-    finish_reason: Literal["stop"] | None = None
+    finish_reason: Literal["stop", "length"] | None = None
 
 
 class ChatChunk(BaseModel):
