@@ -40,6 +40,10 @@ def serve(
     config = load_config(config_path)
     open_state(config).close()
     os.environ[CONFIG_ENV] = str(config_path)
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        # each worker's torch and FAISS threads share the cores with the other workers:
+        # oversubscribed OpenMP threads spin against each other
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     made = None
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="inhouse-metrics-")
