@@ -1,5 +1,5 @@
-"""POST /v1/chat/completions: the grounded assistant `inhouse-support`, and every generator
-of `[generators]` by its name.
+"""POST /v1/chat/completions: the grounded assistant `inhouse-support`, every generator of
+`[generators]` by its name, and each of a generator's LoRA `adapters` as `NAME:ADAPTER`.
 
 The assistant's answer is the assistant message; its routed intent, citations and escalation
 flag are in the extension field `inhouse` (on the last chunk when streaming). A generator
@@ -62,11 +62,22 @@ def question_of(messages: list[ChatMessage]) -> str:
     raise ApiError(400, "messages: no user message with text to answer", param="messages")
 
 
-@router.post("/v1/chat/completions", response_model=ChatResponse)
+# with `stream: true` the answer is Server-Sent Events, not JSON: declared so clients (and
+# the fuzzer) know both
+STREAMED = {"text/event-stream": {"schema": {"type": "string"}}}
+
+
+@router.post(
+    "/v1/chat/completions", response_model=ChatResponse, responses={200: {"content": STREAMED}}
+)
 async def chat(body: ChatRequest, request: Request, key: ChatKey) -> Any:
     ctx = context(request)
     if body.model in ctx.models.generators:
         return await generate(body, request)
+    base, colon, _ = body.model.partition(":")
+    if colon and base in ctx.config.generators:
+        adapters = [n for n in ctx.models.generators if n.startswith(f"{base}:")]
+        raise unknown_model(body.model, f"adapter of {base}", adapters)
     if body.model != SUPPORT_MODEL or ctx.models.assistant is None:
         loaded = list(ctx.models.generators) + ([SUPPORT_MODEL] if ctx.models.assistant else [])
         raise unknown_model(body.model, "chat model", loaded)
@@ -116,7 +127,8 @@ async def generate(body: ChatRequest, request: Request) -> Any:
     ctx = context(request)
     generator = ctx.models.generators[body.model]
     note(request, model=body.model)
-    remote = ctx.config.generators[body.model].base_url is not None
+    config = ctx.config.generators.get(body.model)  # NAME:ADAPTER runs on the generator NAME
+    remote = (config or ctx.config.generators[body.model.partition(":")[0]]).base_url is not None
     messages = []
     for m in body.messages:
         text = text_of(m)
