@@ -62,9 +62,9 @@ def question_of(messages: list[ChatMessage]) -> str:
     raise ApiError(400, "messages: no user message with text to answer", param="messages")
 
 
-# with `stream: true` the answer is Server-Sent Events, not JSON: declared so clients (and
-# the fuzzer) know both
-STREAMED = {"text/event-stream": {"schema": {"type": "string"}}}
+# with `stream: true` the answer is Server-Sent Events (each event a chat.completion.chunk,
+# then `[DONE]`), not JSON: declared so clients (and the fuzzer) know both
+STREAMED: dict[str, Any] = {"text/event-stream": {}}
 
 
 @router.post(
