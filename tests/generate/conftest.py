@@ -1,4 +1,4 @@
-"""One tiny random-weight Qwen2 model for the whole session (the tokenizer build is cached)."""
+"""The session's tiny random-weight Qwen2 (tests/conftest.py), loaded once for these tests."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from inhouse.generate.tiny import tiny_qwen
-
-    # hidden size 32: the Qwen2 vocabulary's embedding is most of the work, keep it small
-    return tiny_qwen(tmp_path_factory.mktemp("generate") / "tiny-qwen", hidden=32)
+def tiny_folder(tiny_qwen_folder: Path) -> Path:
+    return tiny_qwen_folder
 
 
 @pytest.fixture(scope="session")

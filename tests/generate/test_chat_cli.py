@@ -41,8 +41,17 @@ def test_chat_streams_the_reply_and_prints_its_speed(
 
 
 def test_chat_without_streaming_with_a_system_message(
-    tiny_folder: Path, tiny: TransformersGenerator, capsys
+    tiny_folder: Path, tiny: TransformersGenerator, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import inhouse.generate.registry
+
+    def loaded(model: str, max_tokens: int) -> TransformersGenerator:
+        assert model == str(tiny_folder)  # loading itself is the test above's
+        tiny.max_tokens = max_tokens
+        return tiny
+
+    monkeypatch.setattr(inhouse.generate.registry, "load_generator", loaded)
+    monkeypatch.setattr(tiny, "max_tokens", tiny.max_tokens)
     args = ["--system", "Be brief.", "--max-tokens", "4", "--no-stream"]
     code, out, err = _run(capsys, "chat", str(tiny_folder), "Hi", *args)
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]

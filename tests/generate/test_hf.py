@@ -11,6 +11,7 @@ import pytest
 from inhouse.errors import ConfigError, ModelError
 from inhouse.generate.base import Generator
 from inhouse.generate.hf import TransformersGenerator
+from inhouse.models.adapters import RECORD, AdapterRecord, resolve_base
 
 HELLO = [{"role": "user", "content": "Say hello to the new customer."}]
 SAMPLED = {"temperature": 1.0, "seed": 7}
@@ -106,6 +107,10 @@ def test_a_lora_adapter_is_merged_on_load(tiny_folder: Path, tiny, tmp_path: Pat
     torch.manual_seed(0)
     config = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     get_peft_model(base, config).save_pretrained(tmp_path / "adapter")
+    with pytest.raises(ModelError, match="not an inhouse LoRA adapter"):
+        TransformersGenerator("tuned", tiny_folder, device="cpu", adapter=tmp_path / "adapter")
+    record = AdapterRecord(base=resolve_base(tiny_folder), settings={}, data={})
+    (tmp_path / "adapter" / RECORD).write_text(record.model_dump_json())
     tuned = TransformersGenerator("tuned", tiny_folder, device="cpu", adapter=tmp_path / "adapter")
     ids = tiny.tokenizer("hello", return_tensors="pt")["input_ids"]
     with torch.inference_mode():

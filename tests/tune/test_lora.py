@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,6 @@ import polars as pl
 import pytest
 
 from inhouse.errors import InhouseError, ModelError
-from inhouse.generate.tiny import tiny_qwen
 from inhouse.tune.adapters import (
     CONVERTER_ENV,
     RECORD,
@@ -30,53 +28,13 @@ from inhouse.tune.adapters import (
 )
 from inhouse.tune.chat_data import encode_example, prompt_ids, ticket_examples
 from inhouse.tune.lora import SLEEP_AFTER_STEP_ENV, LoraSettings, checkpoint_dir, lora_tune
+from tests.tiny_lora import MEMORISE, greedy, ticket_rows, write_jsonl
 
-THINGS = ["card", "parcel", "refund", "invoice", "password", "account", "order", "voucher"]
-ISSUES = ["is late", "is missing", "was charged twice", "will not load", "is wrong"]
-FIXES = ["We resent your", "We refunded the", "We reset your", "We fixed the", "We cancelled the"]
-# every training ticket's exact resolution comes back for seeds 0, 1 and 2 (36/36 each)
-MEMORISE = LoraSettings(epochs=12, lr=1e-2, rank=16, alpha=16, batch_size=4, eval_fraction=0.1)
+# the session's trained base and adapters are built on one xdist worker (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("trained-qwen")
+
 RESUME = LoraSettings(epochs=2, lr=1e-2, rank=16, alpha=16, batch_size=4, checkpoint_every=5)
 RESUME_TOLERANCE = 1e-5  # relative; CPU runs repeat bit for bit, so this is only float slack
-
-
-def ticket_rows() -> list[dict[str, str]]:
-    """40 tickets: a thing and an issue in, a short fix of that thing out (40 distinct pairs)."""
-    return [
-        {
-            "ticket_id": f"t{i}",
-            "text": f"my {THINGS[i % 8]} {ISSUES[i // 8]}",
-            "resolution": f"{FIXES[i // 8]} {THINGS[i % 8]}.",
-        }
-        for i in range(40)
-    ]
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def trained_scale(src: Path, dst: Path, seed: int = 0) -> Path:
-    """`tiny_qwen` with weights at a trained model's scale. Its std-0.02 init caps every logit
-    near 1.3, too flat for a 150k-token vocabulary to be learnt in a few epochs; linear layers
-    x6 (std 0.12, about 1/sqrt(64)) and embeddings x20 make the logits able to peak."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    tiny_qwen(src, seed=seed)
-    model = AutoModelForCausalLM.from_pretrained(src)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "embed" in name:
-                p.mul_(20.0)
-            elif p.ndim == 2:
-                p.mul_(6.0)
-    model.save_pretrained(dst)
-    for f in src.iterdir():
-        if f.name.startswith("tokenizer") or f.suffix == ".jinja":
-            shutil.copy(f, dst / f.name)
-    return dst
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +54,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def base(env: Path) -> Path:
-    return trained_scale(env / "raw", env / "base")
+def base(trained_qwen_folder: Path) -> Path:
+    return trained_qwen_folder
 
 
 @pytest.fixture(scope="module")
@@ -123,16 +81,6 @@ def tuned(trained: Any, base: Path) -> tuple[Any, Any]:
     return load_adapter(base, trained.out)
 
 
-def greedy(model: Any, tokenizer: Any, text: str) -> str:
-    import torch
-
-    ids = torch.tensor([prompt_ids(tokenizer, [{"role": "user", "content": text}])])
-    out = model.generate(
-        input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=16, do_sample=False
-    )
-    return str(tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)).strip()
-
-
 def test_memorises_tickets(trained: Any, tuned: tuple[Any, Any]) -> None:
     first, last = trained.log[0]["train_loss"], trained.log[-1]["train_loss"]
     assert last <= 0.2 * first, f"train loss {first:.3f} -> {last:.3f} fell less than 80 %"
@@ -146,10 +94,9 @@ def test_memorises_tickets(trained: Any, tuned: tuple[Any, Any]) -> None:
     assert replies == [r["resolution"] for r in rows[:6]]
 
 
-def test_adapter_refused_on_another_base(trained: Any, env: Path) -> None:
-    other = tiny_qwen(env / "other", seed=1)  # same shapes and tokenizer, other weights
+def test_adapter_refused_on_another_base(trained: Any, tiny_qwen_folder: Path) -> None:
     with pytest.raises(ModelError, match=r"inhouse-adapter\.json: this LoRA adapter was trained"):
-        load_adapter(other, trained.out)
+        load_adapter(tiny_qwen_folder, trained.out)  # the same tokenizer, other weights
 
 
 @pytest.fixture(scope="module")

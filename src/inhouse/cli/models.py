@@ -206,3 +206,26 @@ def install(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command()
+def export(
+    name: Annotated[str, typer.Argument(help="Registered embedder, e.g. all-MiniLM-L6-v2.")],
+    precision: Annotated[
+        str, typer.Option("--precision", help="float32, or int8 (dynamic, per-channel weights).")
+    ] = "int8",
+    out_name: Annotated[
+        str | None,
+        typer.Option("--out-name", help="Registry name (default NAME-onnx-PRECISION)."),
+    ] = None,
+) -> None:
+    """Export an embedder to ONNX (checked against torch) and register it as its own model."""
+    from inhouse.models.export import export_embedder
+
+    e = export_embedder(name, precision, out_name)
+    console.print(
+        f"exported {name} ({precision}) to {e.path} and registered it as [bold]{e.name}[/]\n"
+        f"  sha256 {e.weights_sha256()} (base {e.base_model}, sha256 {e.base_sha256})",
+        highlight=False,
+        soft_wrap=True,
+    )

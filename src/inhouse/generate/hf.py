@@ -1,9 +1,11 @@
 """A generator over a Hugging Face folder, run by transformers (CPU or one GPU).
 
 The tokenizer's own chat template builds the prompt; decoding is greedy unless `temperature`
-is above 0 (then `top_p` and `seed` apply). A LoRA adapter folder (peft) can be merged in on
-load. One call generates at a time: a lock is held around each generation, so the generator
-can be shared between threads (a stream holds it until it is exhausted or closed).
+is above 0 (then `top_p` and `seed` apply). A LoRA adapter folder (`inhouse tune lora`) can
+be merged in on load; one trained on another base (its record's weights sha256 differs) is
+refused. One call generates at a time: a lock is held around each generation, so the generator
+can be shared between threads (a stream holds it until it is exhausted or closed). To serve
+several adapters on one base, chosen per request, see `inhouse.generate.adapters`.
 
     >>> qwen = TransformersGenerator("qwen", Path("./Qwen2.5-0.5B-Instruct"))
     >>> qwen.chat([{"role": "user", "content": "What is 2+2?"}], max_tokens=16)
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,9 @@ class TransformersGenerator:
 
     `device`: "cpu", "cuda" or "auto" (CUDA when available). `dtype`: a torch dtype name
     ("float32", "bfloat16", "float16"); None: float32 on CPU, bfloat16 on CUDA.
-    `adapter`: a peft LoRA folder trained on this base model, merged in on load.
+    `adapter`: a LoRA folder (`inhouse tune lora`) trained on this base model, merged in on
+    load. `base_sha256`: the weights sha256 of `folder` when the caller knows it (a registered
+    model); None: hashed when an adapter needs the check.
     `max_tokens`: the reply length when a call does not give one."""
 
     def __init__(
@@ -73,12 +77,17 @@ class TransformersGenerator:
         dtype: str | None = None,
         adapter: Path | None = None,
         max_tokens: int = 512,
+        base_sha256: str | None = None,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.name, self.folder, self.max_tokens = name, Path(folder), max_tokens
         self.architecture = architecture(self.folder)
+        self._sha256 = base_sha256
+        self.adapter = Path(adapter) if adapter else None
+        if self.adapter is not None:
+            self.check_adapter(self.adapter)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
@@ -90,7 +99,6 @@ class TransformersGenerator:
                 "`chat_template`); use an instruct model's folder"
             )
         model: Any = AutoModelForCausalLM.from_pretrained(self.folder, dtype=getattr(torch, dtype))
-        self.adapter = Path(adapter) if adapter else None
         if self.adapter is not None:
             from peft import PeftModel
 
@@ -99,27 +107,72 @@ class TransformersGenerator:
         ends = {self.tokenizer.eos_token_id, *_ids(self.model.generation_config.eos_token_id)}
         self.eos = sorted(i for i in ends if i is not None)
         self._lock = threading.Lock()
+        self.plain: Callable[[], None] | None = None
+        """Run under the lock before `chat` and `stream`: an `AdapterSet` holding adapters on
+        this model sets it to turn them off, so a call on the base is the base alone."""
+
+    @property
+    def sha256(self) -> str:
+        """The weights sha256 of the base folder, as the registry computes it."""
+        if self._sha256 is None:
+            from inhouse.models.adapters import folder_sha256
+
+            self._sha256 = folder_sha256(self.folder)[1]
+        return self._sha256
+
+    def check_adapter(self, adapter: Path) -> None:
+        """A ModelError unless the adapter in `adapter` was trained on this base's weights."""
+        from inhouse.models.adapters import BaseRef, check_base, read_adapter
+
+        record = read_adapter(adapter)
+        ref = BaseRef(name=self.name, path=self.folder, format="hf-folder", sha256=self.sha256)
+        check_base(adapter, record, ref)
 
     def chat(self, messages: list[Message], **params: Any) -> str:
         """The whole reply to `messages`."""
+        return self.chat_with(messages, params, prepare=self.plain)
+
+    def stream(self, messages: list[Message], **params: Any) -> TextStream:
+        """The reply to `messages` as it is generated, in text pieces."""
+        return self.stream_with(messages, params, prepare=self.plain)
+
+    def chat_with(
+        self, messages: list[Message], params: dict[str, Any], prepare: Callable[[], None] | None
+    ) -> str:
+        """`chat`, calling `prepare` first under the generation lock (it puts the model in the
+        state this call needs, e.g. an adapter made active: no other call can change it until
+        this one ends)."""
         s = sampling(params, self.max_tokens, "transformers")
         usage = Usage()
         with self._lock:
+            if prepare is not None:
+                prepare()
             inputs = self._prompt(messages, usage)
             out = self._generate(inputs, s, streamer=None, cancel=None)
             ids = out[0, inputs["input_ids"].shape[1] :].tolist()
         return "".join(self._pieces(ids, s, usage))
 
-    def stream(self, messages: list[Message], **params: Any) -> TextStream:
-        """The reply to `messages` as it is generated, in text pieces."""
+    def stream_with(
+        self, messages: list[Message], params: dict[str, Any], prepare: Callable[[], None] | None
+    ) -> TextStream:
+        """`stream`, calling `prepare` first under the lock, which the stream holds until it
+        is exhausted or closed."""
         s = sampling(params, self.max_tokens, "transformers")
         usage = Usage()
-        return TextStream(self._streamed(messages, s, usage), usage)
+        return TextStream(self._streamed(messages, s, usage, prepare), usage)
 
-    def _streamed(self, messages: list[Message], s: Sampling, usage: Usage) -> Iterator[str]:
+    def _streamed(
+        self,
+        messages: list[Message],
+        s: Sampling,
+        usage: Usage,
+        prepare: Callable[[], None] | None,
+    ) -> Iterator[str]:
         ids: queue.Queue[int | BaseException | None] = queue.Queue()
         cancel = threading.Event()
         with self._lock:
+            if prepare is not None:
+                prepare()
             inputs = self._prompt(messages, usage)
             worker = threading.Thread(
                 target=self._generate_into, args=(inputs, s, ids, cancel), daemon=True

@@ -221,11 +221,13 @@ class MemoEmbedder:
         self.max_texts = max_texts
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def embed(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """`batch_size` None: the inner embedder's own (an `OnnxEmbedder`'s measured one)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         new = list(dict.fromkeys(t for t in texts if t not in self._seen))
-        fresh = dict(zip(new, self.inner.embed(new, batch_size), strict=True)) if new else {}
+        sized = {} if batch_size is None else {"batch_size": batch_size}
+        fresh = dict(zip(new, self.inner.embed(new, **sized), strict=True)) if new else {}
         out = np.stack([fresh[t] if t in fresh else self._seen[t] for t in texts])
         for t in dict.fromkeys(texts):
             if t in self._seen:

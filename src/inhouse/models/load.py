@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,11 @@ from inhouse.models.embedder import (
     check_embedder,
 )
 from inhouse.models.registry import ensure_verified, read_registry
+
+if TYPE_CHECKING:
+    from inhouse.models.onnx_embedder import OnnxEmbedder
+
+EMBEDDER_FORMATS = ("hf-folder", "onnx-folder")  # what `load_embedder_by_name` loads
 
 
 def load_embedder(path: Path | None = None, name: str | None = None) -> SentenceTransformerEmbedder:
@@ -46,14 +51,16 @@ def load_embedder(path: Path | None = None, name: str | None = None) -> Sentence
         raise ModelError(f"{path}: not a model folder ({reason}); {fix}") from None
 
 
-def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder:
-    """Load a registered embedding model by its registry name, checking its weights first.
+def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder | OnnxEmbedder:
+    """Load a registered embedding model by its registry name, checking its weights first: a
+    sentence-transformers folder, or an ONNX export of one (`inhouse models export`).
 
     >>> emb = load_embedder_by_name("bge-small-en-v1.5")   # after `inhouse models add`
+    >>> emb = load_embedder_by_name("all-MiniLM-L6-v2-onnx-int8")   # an OnnxEmbedder
     """
     models = read_registry()
     embedders = sorted(
-        n for n, e in models.items() if e.task == "embedding" and e.format == "hf-folder"
+        n for n, e in models.items() if e.task == "embedding" and e.format in EMBEDDER_FORMATS
     )
     if name not in embedders:
         why = "is not registered"
@@ -64,6 +71,10 @@ def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder:
             "Register one with `inhouse models add PATH --name NAME`."
         )
     entry = ensure_verified(name)
+    if entry.format == "onnx-folder":
+        from inhouse.models.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(entry.path, name=name, weights_sha256=entry.weights_sha256())
     return SentenceTransformerEmbedder(entry.path, name=name, weights_sha256=entry.weights_sha256())
 
 

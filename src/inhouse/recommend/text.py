@@ -17,7 +17,8 @@ import polars as pl
 
 from inhouse.errors import InhouseError
 from inhouse.models.embedder import Embedder, check_embedder, fingerprint
-from inhouse.models.load import load_embedder
+from inhouse.models.load import load_embedder, load_embedder_by_name
+from inhouse.models.registry import read_registry
 from inhouse.recommend.base import CATALOG_COLUMNS, Interactions, recency_weights
 from inhouse.recommend.vectors import VectorRecommender
 
@@ -86,12 +87,16 @@ class TextRecommender(VectorRecommender):
 
     # ---- embedding
     def embedder(self) -> Embedder:
-        """The embedder (loaded once per process): a folder path, or None for the default.
+        """The embedder (loaded once per process): a folder path, a registered embedder's name
+        (such as an ONNX export, `inhouse models export`), or None for the default.
 
         A loaded model refuses one other than it was built with (`base_model`)."""
         key = self.params.get("embedder")
         if key not in _EMBEDDERS:
-            _EMBEDDERS[key] = load_embedder(Path(key) if key else None)
+            if key and not Path(key).is_dir() and key in read_registry():
+                _EMBEDDERS[key] = load_embedder_by_name(key)
+            else:
+                _EMBEDDERS[key] = load_embedder(Path(key) if key else None)
         emb = _EMBEDDERS[key]
         if self.base_model is None:
             self.base_model = fingerprint(emb)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
@@ -42,8 +43,9 @@ class SupportConfig(BaseModel):
     index: str | None = None
     """Name (in `[indexes]`) of the help-center index it answers from; None: the only one."""
     generator: str | None = None
-    """Name (in `[generators]`) of the model that writes its answers from the cited passages;
-    None: the answers are the passages themselves (extractive)."""
+    """Name (in `[generators]`, or `NAME:ADAPTER` of one's `adapters`) of the model that writes
+    its answers from the cited passages; None: the answers are the passages themselves
+    (extractive)."""
 
 
 class GeneratorConfig(BaseModel):
@@ -62,7 +64,13 @@ class GeneratorConfig(BaseModel):
     Without: a registered model (`inhouse models list`) or the path of a .gguf file or an HF
     model folder."""
     adapter: Path | None = None
-    """A LoRA adapter for a model run in this process (`inhouse tune lora`)."""
+    """A LoRA adapter for a model run in this process (`inhouse tune lora`), merged in."""
+    adapters: dict[str, Path] = Field(default_factory=dict)
+    """LoRA adapters served on this one base (transformers only), adapter name -> folder: a
+    request for `NAME:ADAPTER` answers with that adapter, one for `NAME` with the base alone.
+    Each is loaded when first asked for."""
+    max_adapters: int = Field(default=4, gt=0)
+    """Most of `adapters` loaded at once; the least recently used is unloaded to make room."""
     threads: int | None = Field(default=None, gt=0)
     """CPU threads of a llama.cpp model (None: the backend's choice)."""
     api_key_env: str | None = None
@@ -83,7 +91,24 @@ class GeneratorConfig(BaseModel):
             )
         if self.base_url is None and self.api_key_env is not None:
             raise ValueError("api_key_env is for a backend at base_url; this model runs here")
+        if self.adapters and (self.base_url is not None or self.adapter is not None):
+            raise ValueError(
+                "adapters go on a base model run in this process, without `adapter` (merged "
+                "in) or base_url; list every adapter in `adapters`"
+            )
+        bad = [name for name in self.adapters if not name or ":" in name]
+        if bad:
+            raise ValueError(f"adapter name {bad[0]!r}: names are non-empty and have no ':'")
         return self
+
+    def resolve(self, at: Callable[[Path], Path]) -> GeneratorConfig:
+        """This generator with its adapter folders read by `at` (relative to the config)."""
+        return self.model_copy(
+            update={
+                "adapter": at(self.adapter) if self.adapter is not None else None,
+                "adapters": {n: at(p) for n, p in self.adapters.items()},
+            }
+        )
 
 
 class ServeConfig(BaseModel):
@@ -184,8 +209,11 @@ class ServeConfig(BaseModel):
     @model_validator(mode="after")
     def _support_names(self) -> Self:
         tables = {"router": "routers", "index": "indexes", "generator": "generators"}
+        adapted = [f"{n}:{a}" for n, g in self.generators.items() for a in g.adapters]
         for field, table in tables.items():
             chosen, names = getattr(self.support, field), getattr(self, table)
+            if field == "generator":
+                names = [*names, *adapted]
             if chosen is not None and chosen not in names:
                 raise ValueError(
                     f"support.{field} = {chosen!r} is not in [{table}] "
@@ -230,6 +258,7 @@ class ServeConfig(BaseModel):
                 "recommenders": {n: at(p) for n, p in self.recommenders.items()},
                 "routers": {n: at(p) for n, p in self.routers.items()},
                 "indexes": {n: at(p) for n, p in self.indexes.items()},
+                "generators": {n: g.resolve(at) for n, g in self.generators.items()},
                 "state": at(self.state),
                 "state_secret": at(self.state_secret or self.default_secret()),
                 "audit_log": at(self.audit_log),

@@ -71,9 +71,13 @@ def load_generator_named(
     generator = load_generator(
         config.model, adapter=config.adapter, max_tokens=config.max_tokens, n_threads=config.threads
     )
+    from inhouse.generate.hf import TransformersGenerator
+
     registered = read_registry().get(config.model)
     if registered is not None:
         sha256 = registered.weights_sha256()
+    elif isinstance(generator, TransformersGenerator):
+        sha256 = generator.sha256  # hashed once, shared with the adapters' base check
     else:
         path = Path(config.model).expanduser()
         _, files = inspect_path(path)
@@ -85,6 +89,50 @@ def load_generator_named(
         sha256=sha256,
     )  # fmt: skip
     return generator, card
+
+
+def load_adapters_named(
+    name: str, config: GeneratorConfig, generator: Generator, now: int
+) -> tuple[dict[str, Generator], list[ModelCard]]:
+    """The `NAME:ADAPTER` generators of `config.adapters` on the loaded base `generator`, and
+    their cards (kind `adapter`, the sha256 of the adapter's weights). Each adapter's record is
+    checked against the base now; its weights load when a request first names it."""
+    from inhouse.errors import ModelError
+    from inhouse.generate.adapters import AdapterSet
+    from inhouse.generate.hf import TransformersGenerator
+    from inhouse.models.weights import sha256_file
+
+    if not config.adapters:
+        return {}, []
+    if not isinstance(generator, TransformersGenerator):
+        raise ModelError(
+            f"[generators.{name}] adapters: several adapters on one base are served by the "
+            f"transformers backend only, and {config.model} runs on "
+            f"{BACKENDS.get(type(generator).__name__, type(generator).__name__)}; serve the "
+            "model's Hugging Face folder, or give each adapter its own [generators.NAME] with "
+            "`adapter` (merged in)"
+        )
+    adapters = AdapterSet(generator, config.adapters, max_resident=config.max_adapters)
+    served: dict[str, Generator] = {}
+    cards = []
+    for adapter, folder in config.adapters.items():
+        view = adapters.generator(adapter)
+        served[view.name] = view
+        file = folder / "adapter_model.safetensors"
+        if not file.is_file():
+            raise ModelError(f"{file}: missing; the adapter folder is incomplete, train it again")
+        weights = sha256_file(file, progress=False)
+        cards.append(
+            ModelCard(
+                id=view.name,
+                created=now,
+                kind="adapter",
+                system="lora",
+                base_model=name,
+                sha256=weights,
+            )  # fmt: skip
+        )
+    return served, cards
 
 
 @dataclass
@@ -120,6 +168,9 @@ class Models:
         for name, gen in config.generators.items():
             models.generators[name], card = load_generator_named(name, gen, now)
             models.cards.append(card)
+            adapted, cards = load_adapters_named(name, gen, models.generators[name], now)
+            models.generators.update(adapted)
+            models.cards.extend(cards)
         routers, indexes = {}, {}
         for name, path in config.routers.items():
             folder, manifest = read_router(path)

@@ -56,13 +56,15 @@ class ModelCard(BaseModel):
     created: int
     owned_by: str = "inhouse"
     kind: str
-    """embedder, recommender, router, index or assistant."""
+    """embedder, recommender, router, index, assistant, generator, or adapter (a LoRA adapter
+    served on a generator as `NAME:ADAPTER`)."""
     system: str | None = None
     """The registry system of an artifact (cooc, logistic, hybrid ...)."""
     base_model: str | None = None
-    """The embedder an artifact was built with, by registry name."""
+    """The embedder an artifact was built with, by registry name; an adapter's generator."""
     sha256: str
-    """An embedder's weights sha256; an artifact's sha256 of its manifest.json."""
+    """An embedder's weights sha256; an artifact's sha256 of its manifest.json; an adapter's
+    sha256 of its weights file."""
 
 
 class ModelList(BaseModel):
