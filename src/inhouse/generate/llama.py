@@ -104,7 +104,7 @@ class LlamaCppGenerator:
     def tokens(self, messages: list[Message]) -> tuple[list[int], list[str]]:
         """The prompt tokens of `messages` under the GGUF's chat template, and the template's
         own stop strings."""
-        result = self.formatter(messages=messages)  # type: ignore[arg-type]
+        result = self.formatter(messages=messages)
         prompt = self.llm.tokenize(
             result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
         )
