@@ -39,10 +39,16 @@ from inhouse.generate.hf import TransformersGenerator
 class AdapterSet:
     """LoRA adapters by name on the base `base` (see the module docstring).
 
-    `adapters`: adapter name -> folder; `max_resident`: most adapters loaded at once."""
+    `adapters`: adapter name -> folder; `max_resident`: most adapters loaded at once; `name`:
+    the base's served name, which the adapters' names `NAME:ADAPTER` start with (None: the
+    base generator's own name)."""
 
     def __init__(
-        self, base: TransformersGenerator, adapters: dict[str, Path], max_resident: int = 4
+        self,
+        base: TransformersGenerator,
+        adapters: dict[str, Path],
+        max_resident: int = 4,
+        name: str | None = None,
     ) -> None:
         if base.adapter is not None:
             raise ModelError(
@@ -55,6 +61,7 @@ class AdapterSet:
         if bad:
             raise ModelError(f"{base.name}: adapter name {bad[0]!r} must be non-empty, no ':'")
         self.base, self.max_resident = base, max_resident
+        self.name = name if name is not None else base.name
         self.folders = {n: Path(f) for n, f in adapters.items()}
         for folder in self.folders.values():
             base.check_adapter(folder)
@@ -68,7 +75,7 @@ class AdapterSet:
 
     def names(self) -> list[str]:
         """The served model names, `BASE:ADAPTER`, in the order the adapters were given."""
-        return [f"{self.base.name}:{n}" for n in self.folders]
+        return [f"{self.name}:{n}" for n in self.folders]
 
     def generator(self, adapter: str | None) -> AdapterGenerator | TransformersGenerator:
         """The `Generator` answering with `adapter` on the base (None: the base alone); an
@@ -77,7 +84,7 @@ class AdapterSet:
             return self.base
         if adapter not in self.folders:
             raise ModelError(
-                f"{self.base.name}: no adapter {adapter!r}; it has "
+                f"{self.name}: no adapter {adapter!r}; it has "
                 f"{', '.join(self.names()) or 'none'}"
             )
         return AdapterGenerator(self, adapter)
@@ -119,7 +126,7 @@ class AdapterGenerator:
 
     def __init__(self, adapters: AdapterSet, adapter: str) -> None:
         self.adapters, self.adapter = adapters, adapter
-        self.name = f"{adapters.base.name}:{adapter}"
+        self.name = f"{adapters.name}:{adapter}"
         self.folder = adapters.folders[adapter]
 
     def _prepare(self) -> None:

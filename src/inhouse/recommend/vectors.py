@@ -1,4 +1,4 @@
-"""Vector systems: items and histories as vectors, served by a FAISS inner-product index.
+"""Vector systems: items and histories as vectors, served by an inner-product `VectorIndex`.
 
 A subclass sets `self.item_vectors` in `_fit` and implements `_query(histories)`; scoring is a
 dot product and `recommend` for a user is one FAISS search, not a loop over items.
@@ -7,20 +7,23 @@ dot product and `recommend` for a user is one FAISS search, not a loop over item
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import faiss
 import numpy as np
 
+from inhouse.models.index import VectorIndex
 from inhouse.recommend.base import EXPLAIN_RECENT, BaseRecommender
 
 
 class VectorRecommender(BaseRecommender):
-    """Score = query(history) . item_vector; top-k through a FAISS IndexFlatIP."""
+    """Score = query(history) . item_vector; top-k through a `VectorIndex` (exact by default)."""
 
     cheap_explanations = True
+    index_kind = "flat"  # a `VectorIndex` kind; "hnsw" or "ivfpq" for large catalogs
+    index_params: dict[str, Any] = {}  # noqa: RUF012 (read-only; a subclass replaces it)
 
     item_vectors: np.ndarray = np.zeros((0, 0), np.float32)
-    _index: faiss.Index | None = None
+    _index: VectorIndex | None = None
 
     def _query(self, histories: list[np.ndarray]) -> np.ndarray:
         """(len(histories), dim) float32 query vectors for non-empty encoded histories."""
@@ -32,11 +35,12 @@ class VectorRecommender(BaseRecommender):
         self._index = None
 
     @property
-    def index(self) -> faiss.Index:
+    def index(self) -> VectorIndex:
+        """The item vectors' index, built on first use (item vectors need not be normalised)."""
         if self._index is None:
-            index = faiss.IndexFlatIP(self.item_vectors.shape[1])
-            index.add(self.item_vectors)
-            self._index = index
+            self._index = VectorIndex.build(
+                self.item_vectors, self.index_kind, normalised=False, **self.index_params
+            )
         return self._index
 
     def _score(self, histories: list[np.ndarray]) -> np.ndarray:
@@ -56,12 +60,7 @@ class VectorRecommender(BaseRecommender):
             return super()._top(histories, k, exclude_seen, allowed)
         queries = np.ascontiguousarray(self._query(histories), dtype=np.float32)
         extra = max(len(np.unique(h)) for h in histories) if exclude_seen else 0
-        threads = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1)  # one request: OpenMP start-up costs more than it saves
-        try:
-            vals, idx = self.index.search(queries, min(n, k + extra))
-        finally:
-            faiss.omp_set_num_threads(threads)
+        vals, idx = self.index.search(queries, min(n, k + extra))  # one thread for a request
         out_i = np.zeros((len(histories), k), np.int64)
         out_v = np.full((len(histories), k), -np.inf, np.float32)
         for row, h in enumerate(histories):

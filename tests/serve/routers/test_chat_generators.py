@@ -105,10 +105,6 @@ def adapted(
 
 
 @pytest.mark.xdist_group("trained-qwen")  # shares the trained adapters with tests/generate
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect (stop 19): /v1/models lists only the base, not NAME:ADAPTER cards",
-)
 def test_adapters_are_served_as_name_colon_adapter(adapted: Http, two_adapters: dict) -> None:
     from inhouse.models.weights import sha256_file
 
