@@ -84,8 +84,7 @@ class AdapterSet:
             return self.base
         if adapter not in self.folders:
             raise ModelError(
-                f"{self.name}: no adapter {adapter!r}; it has "
-                f"{', '.join(self.names()) or 'none'}"
+                f"{self.name}: no adapter {adapter!r}; it has {', '.join(self.names()) or 'none'}"
             )
         return AdapterGenerator(self, adapter)
 

@@ -112,9 +112,7 @@ def load_adapters_named(
             "model's Hugging Face folder, or give each adapter its own [generators.NAME] with "
             "`adapter` (merged in)"
         )
-    adapters = AdapterSet(
-        generator, config.adapters, max_resident=config.max_adapters, name=name
-    )
+    adapters = AdapterSet(generator, config.adapters, max_resident=config.max_adapters, name=name)
     served: dict[str, Generator] = {}
     cards = []
     for adapter, folder in config.adapters.items():
