@@ -15,7 +15,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -165,10 +165,12 @@ class Http:
     client: TestClient
     state: State
     config: ServeConfig
+    naming: threading.Lock = field(default_factory=threading.Lock)
 
     def key(self, scopes: Sequence[str] = SCOPES, **limits: Any) -> str:
-        name = f"key{len(self.state.list_keys())}"
-        return self.state.create_key(name, list(scopes), **limits)[1]
+        with self.naming:  # requests sent from several threads each get their own key name
+            name = f"key{len(self.state.list_keys())}"
+            return self.state.create_key(name, list(scopes), **limits)[1]
 
     def post(self, path: str, body: Any, scopes: Sequence[str] = SCOPES, **kw: Any) -> Response:
         headers = {"Authorization": f"Bearer {self.key(scopes)}", **kw.pop("headers", {})}
