@@ -4,7 +4,8 @@ requests, for /v1/support/route and /v1/embeddings with dynamic batching off and
     python benchmarks/serve_load.py --seconds 5 --connections 16 --out benchmarks/results/serve.json
 
 For each endpoint it measures, in this process, the CPU seconds and wall latency of one
-unbatched request (the service call alone), so the in-process ceiling is cores / CPU seconds.
+unbatched request (the service call alone), so the in-process ceiling is cores / CPU seconds,
+with the threads one server worker has (`worker_threads`: cores // workers when workers > 1).
 Then, for each batching setting, it starts the real server (`inhouse serve --workers N`, a
 separate process) and drives it with wrk: `--connections` at once for req/s, p50 and p99, and
 one connection for the server's latency; the overhead is that latency minus the in-process
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -38,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +54,26 @@ ENDPOINTS = {
     "/v1/embeddings": {"model": "all-MiniLM-L6-v2", "input": TEXT},
 }
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+@contextlib.contextmanager
+def worker_threads(workers: int) -> Iterator[None]:
+    """The threads a server worker computes with (`inhouse serve --workers N` gives each of N
+    workers cores // N when N > 1; one worker keeps the libraries' defaults), so an in-process
+    figure is the same computation as the server's."""
+    if workers <= 1:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    n, before = max(1, (os.cpu_count() or 1) // workers), torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def in_process(models: Any, path: str, n: int) -> dict[str, float]:
@@ -271,6 +294,7 @@ def row(
     alone: dict[str, Any],
     ref: dict[str, float],
     growth: float,
+    connections: int,
     **extra: Any,
 ) -> dict[str, Any]:
     """One result row: the loaded run's figures, the overhead at one connection against the
@@ -280,7 +304,7 @@ def row(
         "kind": "in-house",
         "endpoint": path,
         "workers": workers,
-        "connections": args.connections,
+        "connections": connections,
         "seconds": args.seconds,
         **extra,
         "metrics": {
@@ -296,13 +320,13 @@ def row(
 
 
 def measure(
-    url: str, key: str, path: str, body: Any, args: Any, pid: int
+    url: str, key: str, path: str, body: Any, args: Any, pid: int, connections: int
 ) -> tuple[Any, Any, float]:
-    """Warm up, then one connection (latency), then `--connections` (throughput)."""
+    """Warm up, then one connection (latency), then `connections` (throughput)."""
     wrk(url + path, key, body, 1, 1)
     alone = wrk(url + path, key, body, 1, args.seconds)
     before = rss_bytes(pid)
-    loaded = wrk(url + path, key, body, args.connections, args.seconds)
+    loaded = wrk(url + path, key, body, connections, args.seconds)
     return loaded, alone, rss_bytes(pid) / before - 1
 
 
@@ -341,6 +365,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1, help="for route and embeddings")
     parser.add_argument("--recommend-workers", type=int, default=2)
+    parser.add_argument(
+        "--recommend-connections", type=int, default=None, help="default: --connections"
+    )
     parser.add_argument("--window-ms", type=float, default=2.0)
     parser.add_argument("--inprocess-requests", type=int, default=300)
     parser.add_argument("--recommend-dataset", default="online-retail", help="'none' to skip")
@@ -348,6 +375,7 @@ def main() -> None:
     parser.add_argument("--soak-seconds", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/serve.json"))
     args = parser.parse_args()
+    rec_connections = args.recommend_connections or args.connections
     rows: list[dict[str, Any]] = []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -364,16 +392,18 @@ def main() -> None:
         if args.recommend_dataset != "none":
             recommenders, users = fit_recommenders(root, args.recommend_dataset, args.users)
         models = Models.load(load_config(write_config(root, artifacts)))
-        local = {path: in_process(models, path, args.inprocess_requests) for path in ENDPOINTS}
-        lone = {
-            (path, window): lone_through_batcher(models, path, window, args.inprocess_requests)
-            for path in ENDPOINTS
-            for window in (0.0, args.window_ms)
-        }
-        rec_local = {
-            name: recommend_in_process(path, users, args.inprocess_requests)
-            for name, path in recommenders.items()
-        }
+        with worker_threads(args.workers):
+            local = {p: in_process(models, p, args.inprocess_requests) for p in ENDPOINTS}
+            lone = {
+                (p, window): lone_through_batcher(models, p, window, args.inprocess_requests)
+                for p in ENDPOINTS
+                for window in (0.0, args.window_ms)
+            }
+        with worker_threads(args.recommend_workers):
+            rec_local = {
+                name: recommend_in_process(path, users, args.inprocess_requests)
+                for name, path in recommenders.items()
+            }
         rec_bodies = {
             name: [{"model": name, "user_id": u, "k": 10} for u in users] for name in recommenders
         }
@@ -385,7 +415,9 @@ def main() -> None:
             process, url = serve(config, args.workers)
             try:
                 for path, body in ENDPOINTS.items():
-                    loaded, alone, growth = measure(url, key, path, body, args, process.pid)
+                    loaded, alone, growth = measure(
+                        url, key, path, body, args, process.pid, args.connections
+                    )
                     batch = {"window_ms": window, "max_batch": 32}
                     rows.append(
                         row(
@@ -397,6 +429,7 @@ def main() -> None:
                             alone,
                             local[path],
                             growth,
+                            args.connections,
                             batching=batch,
                             in_process_lone_through_batcher=lone[path, window],
                         )  # fmt: skip
@@ -415,7 +448,7 @@ def main() -> None:
             try:
                 for name in recommenders:
                     loaded, alone, growth = measure(
-                        url, key, path, rec_bodies[name], args, process.pid
+                        url, key, path, rec_bodies[name], args, process.pid, rec_connections
                     )
                     rows.append(
                         row(
@@ -427,6 +460,7 @@ def main() -> None:
                             alone,
                             rec_local[name],
                             growth,
+                            rec_connections,
                             dataset=args.recommend_dataset,
                             users=len(users),
                         )  # fmt: skip
@@ -475,8 +509,9 @@ def main() -> None:
         "dataset": f"one short support message (tests' tiny router, MiniLM); "
         f"{args.recommend_dataset} for recommendations",
         "protocol": (
-            f"wrk on loopback (one thread), {args.connections} connections for {args.seconds} s "
-            f"for req/s and latency, 1 connection for the overhead against the in-process call "
+            f"wrk on loopback (one thread), {args.connections} connections "
+            f"({rec_connections} for recommendations) for {args.seconds} s for req/s and "
+            f"latency, 1 connection for the overhead against the in-process call "
             f"of the same request; route and embeddings send {TEXT!r}; recommendations cycle "
             f"through {len(users)} users of {args.recommend_dataset}, k=10, no explanations"
         ),
