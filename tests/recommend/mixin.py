@@ -57,6 +57,38 @@ class RecommenderTests:
         assert np.allclose(vals[0], [expected[i] for i in ids[0]], atol=1e-4)
         assert list(vals[0]) == sorted(vals[0], reverse=True)
 
+    def test_candidates_agree_with_the_dense_top_n(self, model: BaseRecommender) -> None:
+        """`candidates` (sparse rows, a ranking, an index search or a union of those) gives the
+        dense top-n's scores, and each id carries its dense score; -inf pads what is left."""
+        histories: list[list[str]] = [["a0", "a1"], ["b3"], [], ["a5", "b0", "a5"]]
+        dense = model.score(histories)
+        for n in (3, 12):
+            ids, vals = model.candidates(histories, n)
+            assert ids.shape == vals.shape == (len(histories), n)
+            for row, history in enumerate(histories):
+                s = dense[row].copy()
+                s[model.items.encode(history)[0]] = -np.inf
+                assert np.allclose(vals[row], np.sort(s)[::-1][:n], atol=1e-4)
+                finite = np.isfinite(vals[row])
+                assert np.allclose(s[ids[row][finite]], vals[row][finite], atol=1e-4)
+                assert len(set(ids[row][finite].tolist())) == finite.sum()
+        kept, _ = model.candidates([["a0"]], 12, exclude_seen=False)
+        assert sorted(kept[0].tolist()) == list(range(12))
+
+    def test_score_items_are_the_dense_scores_of_those_items(self, model: BaseRecommender) -> None:
+        histories: list[list[str]] = [["a0", "a1"], ["b3"], [], ["a5", "b0"]]
+        items = np.array([[0, 5, 7, 11], [11, 2, 3, 3], [1, 0, 6, 2], [4, 9, 10, 0]])
+        want = np.take_along_axis(model.score(histories), items, axis=1)
+        assert np.allclose(model.score_items(histories, items), want, atol=1e-4)
+
+    def test_catalog_moments_match_the_dense_scores(self, model: BaseRecommender) -> None:
+        """What a blend standardises by, computed without a dense row where a system can."""
+        encoded = [model.items.encode(h)[0] for h in (["a0", "a1"], ["b3"], ["a5", "b0"])]
+        dense = model._score(encoded).astype(np.float64)
+        mean, std = model._moments(encoded)
+        assert np.allclose(mean, dense.mean(axis=1), atol=1e-5)
+        assert np.allclose(std, dense.std(axis=1), atol=1e-4)
+
     # ---- known answers
     def test_group_a_history_gets_group_a_items(self, model: BaseRecommender) -> None:
         if not self.personalised:

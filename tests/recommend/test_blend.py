@@ -5,6 +5,7 @@ import polars as pl
 import pytest
 
 from inhouse.errors import InhouseError
+from inhouse.recommend.base import BaseRecommender
 from inhouse.recommend.blend import Blend, holdout_last, learn_weights, standardise
 from inhouse.recommend.registry import make
 
@@ -138,3 +139,57 @@ def test_explanations_leave_out_components_that_rerun_a_model() -> None:
     with_als = Blend.from_fitted(parts, [1.0, 1.0]).explain_many(["a0", "a1"], ["a2", "a3"])
     cooc_only = Blend.from_fitted(parts, [1.0, 0.0]).explain_many(["a0", "a1"], ["a2", "a3"])
     assert with_als == cooc_only and with_als[0]
+
+
+def _parts() -> list[BaseRecommender]:
+    parts = [make("cooc"), make("offshelf-text", mode="history"), make("popularity")]
+    for p in parts:
+        p.fit(cb.events(), cb.catalog())
+    return parts
+
+
+def test_union_blend_equals_the_dense_blend_when_candidates_cover_the_catalog() -> None:
+    parts = _parts()
+    dense = Blend.from_fitted(parts, [1.0, 0.5, 0.3], candidates=None)
+    union = Blend.from_fitted(parts, [1.0, 0.5, 0.3], candidates=12)
+    histories = [["a0", "a1"], ["b3", "a2"], [], ["b0"]]
+    for k in (3, 10):
+        want_ids, want = dense.recommend(histories, k=k)
+        got_ids, got = union.recommend(histories, k=k)
+        assert np.allclose(got, want, atol=1e-4)
+        assert [set(r) for r in got_ids] == [set(r) for r in want_ids]
+
+
+def test_union_blend_scores_are_the_dense_blend_scores_of_its_items() -> None:
+    """With few candidates the union may miss items, but every item it returns carries the
+    dense blend's score (members standardise by their catalog-wide moments)."""
+    parts = _parts()
+    union = Blend.from_fitted(parts, [1.0, 0.5, 0.3], candidates=2)
+    history = ["a0", "b1"]
+    dense = union.score([history])[0]
+    ids, vals = union.recommend([history], k=4)
+    assert len(ids[0]) == 4
+    assert np.allclose(vals[0], [dense[union.items.index[i]] for i in ids[0]], atol=1e-4)
+    assert np.allclose(
+        union.score_items([history], np.array([[0, 3, 11]])), dense[[0, 3, 11]][None], atol=1e-4
+    )
+
+
+def test_candidates_must_be_positive() -> None:
+    with pytest.raises(InhouseError, match="candidates=0"):
+        Blend(SYSTEMS, candidates=0)
+
+
+def test_served_evaluation_ranks_through_candidates() -> None:
+    """`evaluate(served=True)` ranks as serving does; a union covering the catalog scores as
+    the dense blend, a union of 1 candidate per member can only do worse or the same."""
+    from inhouse.datasets.types import RecCase
+    from inhouse.recommend.metrics import evaluate
+
+    parts = _parts()
+    cases = [RecCase("A0", ["a0", "a1"], ["a2"]), RecCase("B1", ["b1"], ["b2"])]
+    dense = evaluate(Blend.from_fitted(parts, [1.0, 0.5, 0.3], candidates=None), cases)
+    union = Blend.from_fitted(parts, [1.0, 0.5, 0.3], candidates=12)
+    assert evaluate(union, cases, served=True) == dense
+    union.params["candidates"] = 1
+    assert evaluate(union, cases, served=True)["ndcg@10"] <= dense["ndcg@10"]  # type: ignore[operator]

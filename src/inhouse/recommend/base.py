@@ -1,7 +1,9 @@
 """The one `Recommender` protocol every system satisfies, and the code they all share.
 
 A system implements `_fit(data)` and `_score(histories)` (plus `_state`/`_set_state` for save and
-load); `BaseRecommender` gives it `fit`, `score`, `recommend`, `explain`, `save` and `load`.
+load); `BaseRecommender` gives it `fit`, `score`, `recommend`, `candidates`, `score_items`,
+`explain`, `save` and `load`. A system that can find its top items without scoring the whole
+catalog overrides `_top`, `_score_items` and `_moments` (item graphs, popularity, vector systems).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ __all__ = [  # the shared vocabulary of every system (data types re-exported fro
     "ItemIndex",
     "Recommendation",
     "Recommender",
+    "best_of",
     "contributions",
+    "fill_ranked",
     "prepare",
     "recommend_from_scores",
     "top_k",
@@ -64,6 +68,22 @@ class Recommender(Protocol):
 
     @classmethod
     def load(cls, path: Path) -> Recommender: ...
+
+
+@dataclass
+class LinearScores:
+    """A vector system's scoring: `query(histories) @ item_vectors.T` (see `_linear`)."""
+
+    query: Callable[[list[np.ndarray]], np.ndarray]
+    item_vectors: np.ndarray
+    _moments: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+    def __call__(self, histories: list[np.ndarray]) -> np.ndarray:
+        return np.asarray(self.query(histories), np.float32)
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """The item vectors' mean and second moment (cached by the system)."""
+        return self._moments(self.item_vectors)
 
 
 @dataclass
@@ -109,17 +129,49 @@ def recommend_from_scores(
     return top_k(scores, k)
 
 
+def fill_ranked(
+    order: np.ndarray, skip: np.ndarray, allowed: np.ndarray | None, k: int
+) -> np.ndarray:
+    """The first `k` items of the ranking `order` (item indices, best first) that are not in
+    `skip` and are `allowed` (a boolean mask; None: all). Reads `order` in growing chunks, so a
+    1M-item ranking costs what the answer needs."""
+    out: list[np.ndarray] = []
+    need, start, step = k, 0, max(2 * k + len(skip), 64)
+    while need > 0 and start < len(order):
+        chunk = order[start : start + step]
+        start, step = start + step, 2 * step
+        ok = ~np.isin(chunk, skip) if len(skip) else np.ones(len(chunk), bool)
+        if allowed is not None:
+            ok &= allowed[chunk]
+        found = chunk[ok][:need]
+        out.append(found)
+        need -= len(found)
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+def best_of(ids: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` highest `values` with their `ids`, best first (ties in `ids` order)."""
+    if len(values) > k:
+        part = np.argpartition(-values, k - 1)[:k]
+        ids, values = ids[part], values[part]
+    order = np.argsort(-values, kind="stable")
+    return ids[order], values[order]
+
+
 def contributions(
     items: ItemIndex, history: np.ndarray, values: np.ndarray
 ) -> list[list[tuple[str, float]]]:
     """Per target column of `values` (len(history), n_targets): (history id, summed value),
     largest first. A history item seen twice adds up."""
+    unique, first, inverse = np.unique(history, return_index=True, return_inverse=True)
+    summed = np.zeros((len(unique), values.shape[1]), np.float64)
+    np.add.at(summed, inverse, values)
+    ids = [items.ids[i] for i in unique.tolist()]
     out = []
-    for col in values.T:
-        total: dict[str, float] = {}
-        for item, v in zip(history.tolist(), col.tolist(), strict=True):
-            total[items.ids[item]] = total.get(items.ids[item], 0.0) + v
-        out.append(sorted(total.items(), key=lambda t: -t[1]))
+    for col in summed.T:
+        # largest first; equal values in order of first appearance in the history
+        order = np.lexsort((first, -col))
+        out.append([(ids[i], float(col[i])) for i in order.tolist()])
     return out
 
 
@@ -155,6 +207,8 @@ class BaseRecommender:
         # the embedder it was built with (set by `_fit` of systems that embed text), saved in the
         # manifest; a loaded model that embeds new text refuses any other (`check_embedder`)
         self.base_model: ModelRecord | None = None
+        # rankings and moments derived from the fitted state, computed on first use
+        self._cache: dict[str, Any] = {}
 
     # ---- to implement
     def _fit(self, data: Interactions) -> None:
@@ -178,6 +232,7 @@ class BaseRecommender:
     def fit(self, events: pl.DataFrame, catalog: pl.DataFrame) -> None:
         """Fit on `events` (user_id, item_id, timestamp, ...) over `catalog` (item_id, ...)."""
         data = prepare(events, catalog)
+        self._cache.clear()
         self.items = data.items
         self.catalog = data.catalog
         self.popularity = data.popularity()
@@ -253,6 +308,116 @@ class BaseRecommender:
             scores[:, ~allowed] = -np.inf
         return recommend_from_scores(scores, histories if exclude_seen else None, k)
 
+    # ---- candidates: the top of the catalog, without scoring all of it where a system can
+    def candidates(
+        self,
+        histories: list[list[str]],
+        n: int,
+        exclude_seen: bool = True,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top-`n` item indices per history and the system's own scores for them, best
+        first, each (len(histories), n); a score of -inf marks padding past what is left.
+
+        Item graphs gather their history items' neighbours (sparse rows), popularity reads a
+        precomputed ranking and vector systems search their index: none scores the whole
+        catalog. Other systems score it densely. A blend re-ranks the union of its members'
+        candidates. `allowed`: as for `recommend`.
+
+        >>> ids, scores = model.candidates([["i1", "i7"]], n=200)  # doctest: +SKIP
+        """
+        if n < 1:
+            raise InhouseError(f"n={n}: ask for at least one candidate (n >= 1)")
+        encoded = [self.items.encode(h)[0] for h in histories]
+        return self._top(encoded, n, exclude_seen, allowed)
+
+    def score_items(self, histories: list[list[str]], items: np.ndarray) -> np.ndarray:
+        """The scores `score` would give, only for `items`: (len(histories), m) item indices
+        in, (len(histories), m) float32 out. A history with no known item gets popularity."""
+        items = np.asarray(items, dtype=np.int64)
+        assert items.ndim == 2 and len(items) == len(histories), "score_items: one row per history"
+        encoded = [self.items.encode(h)[0] for h in histories]
+        out = np.empty(items.shape, np.float32)
+        rows = [i for i, h in enumerate(encoded) if len(h)]
+        if rows:
+            out[rows] = self._score_items([encoded[i] for i in rows], items[rows])
+        empty = [i for i, h in enumerate(encoded) if not len(h)]
+        if empty:
+            out[empty] = self.popularity_scores()[items[empty]]
+        return out
+
+    def _score_items(self, histories: list[np.ndarray], items: np.ndarray) -> np.ndarray:
+        """`_score`'s columns `items` ((len(histories), m) indices) for non-empty histories.
+        Default: vector systems dot their queries with those items' vectors; others score
+        densely and take the columns."""
+        linear = self._linear()
+        if linear is not None:
+            queries, vectors = linear(histories), linear.item_vectors
+            out = np.empty(items.shape, np.float32)
+            for row, (q, cols) in enumerate(zip(queries, items, strict=True)):
+                out[row] = vectors[cols] @ q
+            return out
+        return np.take_along_axis(self._score(histories), items, axis=1)
+
+    def _moments(self, histories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of each non-empty history's `_score` row over the whole
+        catalog (what a blend standardises by), each (len(histories),) float64. Default: vector
+        systems from the item vectors' mean and second moment (q.mu, q S q - (q.mu)^2); others
+        from the dense scores."""
+        linear = self._linear()
+        if linear is not None:
+            mu, second = linear.moments()
+            q = linear(histories).astype(np.float64)
+            mean = q @ mu
+            var = ((q @ second) * q).sum(axis=1) - mean**2
+            return mean, np.sqrt(np.maximum(var, 0.0))
+        s = self._score(histories).astype(np.float64)
+        return s.mean(axis=1), s.std(axis=1)
+
+    def _linear(self) -> LinearScores | None:
+        """How a vector system scores (queries @ item_vectors.T), or None for other systems.
+
+        A `VectorRecommender` (vectors.py) defines `_query` and `item_vectors` and scores by
+        their dot product; this reads them so its candidates, item scores and moments need
+        no dense pass over the catalog."""
+        vectors = getattr(self, "item_vectors", None)
+        query = getattr(self, "_query", None)
+        if not isinstance(vectors, np.ndarray) or query is None or vectors.shape[0] == 0:
+            return None
+        return LinearScores(query, vectors, self._vector_moments)
+
+    def _popularity_order(self) -> np.ndarray:
+        """Item indices by popularity, most popular first (cached; rebuilt when items change)."""
+        key = (len(self.items), id(self.popularity))
+        cached = self._cache.get("popularity_order")
+        if cached is None or cached[0] != key:
+            cached = (key, np.argsort(-self.popularity_scores(), kind="stable"))
+            self._cache["popularity_order"] = cached
+        return cached[1]
+
+    def _popular_top(
+        self, k: int, seen: np.ndarray, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` most popular items not in `seen`, with their popularity (the fallback for a
+        history with no known item), from the precomputed ranking."""
+        ids = fill_ranked(self._popularity_order(), np.unique(seen), allowed, k)
+        return ids, self.popularity_scores()[ids]
+
+    def _vector_moments(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean (dim,) and second moment V'V/n (dim, dim) of `vectors`, float64, cached for the
+        array they were computed from (a new `item_vectors` array recomputes them)."""
+        cached = self._cache.get("vector_moments")
+        if cached is None or cached[0] is not vectors:
+            n, dim = vectors.shape
+            total, second = np.zeros(dim), np.zeros((dim, dim))
+            for start in range(0, n, 65536):
+                block = vectors[start : start + 65536]
+                total += block.sum(axis=0, dtype=np.float64)
+                second += (block.T @ block).astype(np.float64)
+            cached = (vectors, total / n, second / n)
+            self._cache["vector_moments"] = cached
+        return cached[1], cached[2]
+
     def allowed(
         self, category: str | None = None, exclude: Sequence[str] = ()
     ) -> np.ndarray | None:
@@ -319,10 +484,11 @@ class BaseRecommender:
             rec.notes.append(
                 "no known history: showing the most popular items (popularity fallback)"
             )
-        open_ = np.ones(len(self.items), bool) if allowed is None else allowed.copy()
-        if exclude_seen:
-            open_[known] = False
-        left = int(open_.sum())
+        seen = np.unique(known) if exclude_seen else known[:0]
+        if allowed is None:
+            left = len(self.items) - len(seen)
+        else:
+            left = int(allowed.sum()) - int(allowed[seen].sum())
         if k > left:
             rec.notes.append(
                 f"k={k} is more than the {left} catalog items left to recommend"

@@ -57,9 +57,9 @@ class RecommendService:
 
     Thread-safe: requests hold one lock. Serving touches state that is not safe to share
     between threads: FAISS's process-wide OpenMP thread count (set and restored around each
-    search), indexes and ALS solvers built on first use, the blend's one-request memo and
-    text-tuned's memo of embedded queries. Run one process per core to serve in parallel, as
-    the latency bench does.
+    search), indexes and ALS solvers built on first use, item graphs' memo of the last
+    history's gathered rows and text-tuned's memo of embedded queries. Run one process per
+    core to serve in parallel, as the latency bench does.
     """
 
     def __init__(self, model_dir: Path) -> None:
