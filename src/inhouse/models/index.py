@@ -162,7 +162,7 @@ class VectorIndex:
     dim: int
     vectors_sha256: str
     normalised: bool = True
-    build_s: float = field(default=0.0, compare=False)
+    build_s: float = field(default=0.0, compare=False)  # seconds FAISS took to build (0: loaded)
 
     @classmethod
     def build(
@@ -190,9 +190,9 @@ class VectorIndex:
             p["nlist"] = max(1, min(65536, int(4 * np.sqrt(max(len(arr), 1)))))
         start = time.perf_counter()
         index = _build_faiss(arr, kind, p, seed)
-        built = cls(index, kind, p, arr.shape[1], sha256_of(arr), normalised)
+        build_s = time.perf_counter() - start
+        built = cls(index, kind, p, arr.shape[1], sha256_of(arr), normalised, build_s)
         built.set_search_params()
-        built.build_s = time.perf_counter() - start
         return built
 
     def set_search_params(self, **params: Any) -> None:
