@@ -40,6 +40,7 @@ GROUPS: dict[str, tuple[str, str]] = {
 COMMANDS: dict[str, tuple[str, ...]] = {
     "chat": ("chat",),
     "demo": ("demo",),
+    "embed": ("embed",),
     "serve": ("serve", "usage"),
 }
 
