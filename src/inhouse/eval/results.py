@@ -56,7 +56,7 @@ class SystemResult(BaseModel):
 
 # metrics named with a unit (or a count, or a ratio of speeds) are measures, not fractions
 UNIT_SUFFIXES = ("_ms", "_s", "_per_s", "_gib", "_mib", "_usd")
-MEASURES = ("errors", "speedup", "tokens_in", "tokens_out", "cost_usd_per_1k")
+MEASURES = ("errors", "speedup", "tokens_in", "tokens_out", "cost_usd_per_1k", "cpu_s_per_answer")
 
 
 def is_measure(metric: str) -> bool:
