@@ -49,10 +49,21 @@ def fit_router(
     intents: Annotated[
         Path | None, typer.Option(help="File of allowed intents, one a line; others are errors.")
     ] = None,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            help=(
+                "A registered embedder to encode with (`inhouse models list`), e.g. "
+                "all-mpnet-base-v2 after `inhouse models install all-mpnet-base-v2`. "
+                "Default: the embedded all-MiniLM-L6-v2."
+            )
+        ),
+    ] = None,
 ) -> None:
     """Fit an intent router on past tickets.
 
     e.g. inhouse support fit-router --tickets tickets.csv --out ./router --system finetuned
+         inhouse support fit-router --tickets t.csv --out ./router --embedder all-mpnet-base-v2
     """
     from inhouse.errors import InhouseError
     from inhouse.support.route.service import fit_router_from_tickets
@@ -71,6 +82,7 @@ def fit_router(
         valid_fraction=valid_fraction,
         intents=allowed,
         oos_method=oos_method,
+        embedder=embedder,
         **chosen,
     )
     for line in fit_summary(report, valid_fraction):

@@ -29,8 +29,9 @@ import pyarrow.parquet as pq
 
 from inhouse.errors import ConfigError, InhouseError, ModelError
 from inhouse.files import atomic_dir, atomic_write_bytes, atomic_write_text
-from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder, Fingerprint, fingerprint
+from inhouse.models.embedder import DEFAULT_EMBEDDER, Fingerprint, fingerprint
 from inhouse.models.index import DEFAULTS, KINDS, VectorIndex
+from inhouse.models.load import load_named_embedder
 
 ENGINES = ("local", "ray")
 SHARD_ROWS = 8192  # rows per Parquet shard, at most
@@ -56,13 +57,6 @@ class EmbedSummary:
     embed_seconds: float
     index_kind: str
     index_seconds: float
-
-
-def load_named_embedder(name: str) -> Embedder:
-    """The embedded default (`all-MiniLM-L6-v2`) or a registered embedder, weights checked."""
-    from inhouse.models.load import load_embedder, load_embedder_by_name
-
-    return load_embedder() if name == DEFAULT_EMBEDDER else load_embedder_by_name(name)
 
 
 def registered_sha256(name: str) -> str:

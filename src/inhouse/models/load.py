@@ -78,6 +78,15 @@ def load_embedder_by_name(name: str) -> SentenceTransformerEmbedder | OnnxEmbedd
     return SentenceTransformerEmbedder(entry.path, name=name, weights_sha256=entry.weights_sha256())
 
 
+def load_named_embedder(name: str) -> Embedder:
+    """The embedded default (`all-MiniLM-L6-v2`) or a registered embedder by name, its weights
+    checked: what every `--embedder NAME` option loads.
+
+    >>> emb = load_named_embedder("all-mpnet-base-v2")  # after `inhouse models install`
+    """
+    return load_embedder() if name == DEFAULT_EMBEDDER else load_embedder_by_name(name)
+
+
 def load_embedder_for(
     built: ModelRecord | None, what: str, embedder: Embedder | None = None
 ) -> Embedder:
@@ -89,11 +98,7 @@ def load_embedder_for(
     assert built is not None, f"{what}: no base model in its manifest"
     if embedder is None:
         try:
-            embedder = (
-                load_embedder()
-                if built.name == DEFAULT_EMBEDDER
-                else load_embedder_by_name(built.name)
-            )
+            embedder = load_named_embedder(built.name)
         except ModelError as e:
             raise ModelError(
                 f"{what} was built with embedder {built.name}, which cannot be loaded: {e} "

@@ -6,12 +6,16 @@ import contextlib
 import csv
 import io
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from inhouse.cli import main
+from inhouse.models.embedder import default_embedder_path
+from inhouse.models.registry import add_model
+from inhouse.support.route.base import read_router
 from tests.support.route.test_router import TRAIN
 
 
@@ -241,3 +245,33 @@ def test_fit_with_an_unknown_oos_method_is_refused(tmp_path, capsys):
     argv = ["support", "fit-router", "--tickets", str(tickets), "--out", str(tmp_path / "r")]
     code, _, err = run([*argv, "--oos-method", "guess"], capsys)
     assert code == 2 and "--oos-method 'guess' is not known" in err
+
+
+def test_fit_with_a_registered_embedder_saves_and_routes_with_it(tmp_path, capsys, monkeypatch):
+    """`--embedder NAME`: the router encodes with that registered model, its manifest names it,
+    and `route` loads it by that name."""
+    monkeypatch.setenv("INHOUSE_REGISTRY", str(tmp_path / "models.json"))
+    copy = shutil.copytree(default_embedder_path(), tmp_path / "weights" / "my-minilm")
+    add_model(copy)
+    rows = [(t, intent) for intent, texts in TRAIN.items() for t in texts]
+    tickets = write_tickets(tmp_path / "t.csv", rows)
+    argv = ["support", "fit-router", "--tickets", str(tickets), "--out", str(tmp_path / "r")]
+    code, _, err = run([*argv, "--system", "logistic", "--embedder", "my-minilm"], capsys)
+    assert code == 0, err
+    _, manifest = read_router(tmp_path / "r")
+    assert manifest.base_model is not None and manifest.base_model.name == "my-minilm"
+    code, out, _ = run(["support", "route", str(tmp_path / "r"), "my card never arrived"], capsys)
+    assert code == 0 and "intent: card_arrival" in out
+
+
+def test_fit_with_an_unknown_embedder_exits_2_naming_the_registered_ones(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("INHOUSE_REGISTRY", str(tmp_path / "models.json"))
+    rows = [(t, intent) for intent, texts in TRAIN.items() for t in texts]
+    tickets = write_tickets(tmp_path / "t.csv", rows)
+    argv = ["support", "fit-router", "--tickets", str(tickets), "--out", str(tmp_path / "r")]
+    code, _, err = run([*argv, "--embedder", "no-such-model"], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "'no-such-model' is not registered" in flat, err
+    assert "Traceback" not in err and not (tmp_path / "r").exists()

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from inhouse.errors import DataError, InhouseError, Problem
+from inhouse.models.embedder import DEFAULT_EMBEDDER, Embedder
 from inhouse.support.route.base import OUT_OF_SCOPE, Router
 from inhouse.support.route.calibrate import DEFAULT_METHOD, calibrate_without_oos, check_method
 from inhouse.support.route.registry import DEFAULT_SYSTEM, load_router, make_router
@@ -99,9 +100,14 @@ def fit_router_from_tickets(
     intents: Collection[str] | None = None,
     config: dict[str, Any] | None = None,
     oos_method: str = DEFAULT_METHOD,
+    embedder: str | None = None,
 ) -> FitReport:
     """Read tickets, hold out `valid_fraction` of each intent, fit `system` on the rest,
     calibrate the out-of-scope threshold on the hold-out, save.
+
+    `embedder`: the registered embedder the router encodes with (e.g. `all-mpnet-base-v2`
+    after `inhouse models install`); default the embedded all-MiniLM-L6-v2. The saved router
+    names it, and loading it loads that one.
 
     Without a ticket of intent `oos`, `oos_method` (`inhouse.support.route.calibrate`) sets the
     threshold from the hold-out's in-scope tickets, then the saved router is fitted on every
@@ -120,15 +126,16 @@ def fit_router_from_tickets(
         )
     start, cpu = time.perf_counter(), time.process_time()
     calibration: dict[str, float] = {}
-    embedder = None
-    if method not in ("oos-tickets", "off"):
-        from inhouse.models.load import load_embedder
+    encoder: Embedder | None = None
+    if embedder is not None or method not in ("oos-tickets", "off"):
+        from inhouse.models.load import load_named_embedder
 
-        embedder = load_embedder()  # one load for the calibration fits and the final one
+        # one load for the calibration fits and the final one
+        encoder = load_named_embedder(embedder or DEFAULT_EMBEDDER)
         own = {k: v for k, v in (config or {}).items() if k == "max_in_scope_drop"}
         calibration = calibrate_without_oos(
             method,
-            lambda: make_router(system, embedder, **(config or {})),
+            lambda: make_router(system, encoder, **(config or {})),
             train["text"].to_list(),
             train["intent"].to_list(),
             valid["text"].to_list(),
@@ -136,7 +143,7 @@ def fit_router_from_tickets(
             **own,  # the router's own allowance, as `calibrate` uses with oos tickets
         )
         train = frame  # the final router is fitted on every ticket
-    router: Router = make_router(system, embedder, **(config or {}))
+    router: Router = make_router(system, encoder, **(config or {}))
     router.fit(train["text"].to_list(), train["intent"].to_list())
     if calibration:
         router.threshold = calibration["threshold"]
