@@ -7,6 +7,10 @@ valid, then scored on the test rows exactly once. The blend re-uses those fits.
 
     INHOUSE_DATA_DIR=../shared/datasets python benchmarks/recommend_models.py \
         --dataset amazon-scientific --out results/recommend-models-amazon-scientific.json
+
+`--embedder NAME` runs the text systems (offshelf-text, text-tuned) on a registered embedder;
+their rows and the blend's are named with its tag (`offshelf-text@mpnet`, `blend@mpnet`), and
+`--add` puts those rows into --out beside the ones there.
 """
 
 from __future__ import annotations
@@ -27,12 +31,13 @@ from rich.table import Table
 from inhouse.datasets import load
 from inhouse.datasets.types import RecommendData
 from inhouse.eval.ranking import METRICS
-from inhouse.eval.results import BenchResult, SystemResult, write_results
+from inhouse.eval.results import BenchResult, SystemResult, add_results, write_results
+from inhouse.models.embedder import DEFAULT_EMBEDDER, encoder_tag
 from inhouse.recommend.base import BaseRecommender
 from inhouse.recommend.blend import Blend, learn_weights, standardise
 from inhouse.recommend.evaluate import LATENCY_USERS, measure_latency, tune
 from inhouse.recommend.metrics import evaluate
-from inhouse.recommend.registry import make
+from inhouse.recommend.registry import make, param_grid
 
 TUNED = ["popularity", "recent-popularity", "cooc", "tfidf", "offshelf-text", "als", "ease"]
 IN_HOUSE: dict[str, dict[str, Any]] = {"two-tower": {"seeds": 2}, "sasrec": {}, "text-tuned": {}}
@@ -65,17 +70,27 @@ def latency(model: BaseRecommender, data: RecommendData) -> dict[str, Any]:
         return measure_latency(Path(tmp), users).fields()
 
 
+TEXT_SYSTEMS = ("offshelf-text", "text-tuned")  # the systems `--embedder` changes
+
+
 def run(
-    data: RecommendData, in_house: dict[str, dict[str, Any]], blend_of: list[str]
+    data: RecommendData,
+    in_house: dict[str, dict[str, Any]],
+    blend_of: list[str],
+    embedder: str = DEFAULT_EMBEDDER,
 ) -> BenchResult:
     console = Console()
+    tag = encoder_tag(embedder)
+    fixed = {n: {"embedder": embedder} for n in TEXT_SYSTEMS} if tag else {}
+    named = {n: n + tag for n in (*TEXT_SYSTEMS, "blend")}
     all_events = pl.concat([data.train_events, data.valid_events], how="diagonal_relaxed")
     params: dict[str, dict[str, Any]] = {}
     valid: dict[str, dict[str, float | None]] = {}
     for name in TUNED:
-        params[name], valid[name], _ = tune(name, data)
+        grid = [g | fixed.get(name, {}) for g in param_grid(name)]
+        params[name], valid[name], _ = tune(name, data, grid=grid)
         console.print(f"{name}: best on valid {params[name]} ndcg@10={valid[name]['ndcg@10']:.4f}")
-    params.update(in_house)
+    params.update({n: p | fixed.get(n, {}) for n, p in in_house.items()})
 
     # validation metrics of the untuned systems and score matrices (fit on train) for the blend:
     # rows with a target left once the history is excluded (a basket may have several)
@@ -119,7 +134,7 @@ def run(
         test = evaluate(model, data.test)
         rows.append(
             SystemResult(
-                name=name,
+                name=named.get(name, name),
                 kind=model.kind,
                 metrics=test,
                 fit_seconds=round(wall, 2),
@@ -134,7 +149,7 @@ def run(
     blend = Blend.from_fitted([fitted[n] for n in blend_of], weights)
     rows.append(
         SystemResult(
-            name="blend",
+            name=named["blend"],
             kind="in-house",
             metrics=evaluate(blend, data.test),
             fit_seconds=round(sum(r.fit_seconds or 0 for r in rows if r.name in blend_of), 2),
@@ -162,12 +177,19 @@ def main() -> None:
         "--in-house", default=",".join(IN_HOUSE), help="in-house systems, comma-separated"
     )
     parser.add_argument("--blend-of", default=",".join(BLEND_OF), help="systems blended")
+    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="for the text systems")
+    parser.add_argument("--add", action="store_true", help="add the tagged rows to --out's")
     args = parser.parse_args()
     start = time.perf_counter()
     extra = json.loads(args.params)
     in_house = {k: IN_HOUSE.get(k, {}) | extra.get(k, {}) for k in args.in_house.split(",") if k}
-    result = run(load(args.dataset), in_house, args.blend_of.split(","))
-    write_results(result, args.out)
+    result = run(load(args.dataset), in_house, args.blend_of.split(","), args.embedder)
+    if args.add:  # only the rows the embedder changed
+        tag = encoder_tag(args.embedder)
+        kept = [s for s in result.systems if tag and s.name.endswith(tag)]
+        add_results(result.model_copy(update={"systems": kept}), args.out)
+    else:
+        write_results(result, args.out)
     table = Table(title=f"{args.dataset} (test, full ranking)")
     for col in ["system", "kind", *METRICS, "fit s"]:
         table.add_column(col)

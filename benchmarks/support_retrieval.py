@@ -3,6 +3,12 @@
     python benchmarks/support_retrieval.py --dataset bank-help-center --out retrieval.json
     python benchmarks/support_retrieval.py --dataset bitext-support --out responses.json
 
+    python benchmarks/support_retrieval.py --dataset bank-help-center \
+        --embedder all-mpnet-base-v2 --systems dense,hybrid,needs-hybrid --add \
+        --out benchmarks/results/support-bank-help-center.json
+
+`--embedder NAME` encodes with a registered embedder (rows named `needs-hybrid@mpnet`); `--add`
+puts the rows into --out beside the ones there, replacing rows of the same name.
 Reads datasets from --data-dir or INHOUSE_DATA_DIR. bank-help-center: systems are indexed on
 the articles only (the tuned embedder learns from pseudo-queries made of the articles) and
 scored on the 67 test scenarios; dev figures are written beside them.
@@ -16,7 +22,9 @@ from pathlib import Path
 
 from inhouse.datasets import load
 from inhouse.datasets.types import IntentData, ResponseData, RetrievalData
-from inhouse.eval.results import write_results
+from inhouse.eval.results import add_results, write_results
+from inhouse.models.embedder import DEFAULT_EMBEDDER
+from inhouse.models.load import load_named_embedder
 from inhouse.support.answer.evaluate import RESPONSE_SYSTEMS, bench_responses
 from inhouse.support.retrieve.evaluate import RETRIEVAL_SYSTEMS, bench_retrieval
 
@@ -55,6 +63,8 @@ def main() -> None:
         "tuned-hybrid index) instead of tuning again",
     )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="a registered embedder")
+    parser.add_argument("--add", action="store_true", help="add the rows to --out's rows")
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -69,14 +79,17 @@ def main() -> None:
             from inhouse.models.load import load_embedder
 
             tuned = load_embedder(args.tuned_embedder, name="all-MiniLM-L6-v2-tuned")
-        result = bench_retrieval(data, systems or RETRIEVAL_SYSTEMS, tuned_embedder=tuned)
+        embedder = load_named_embedder(args.embedder)
+        result = bench_retrieval(
+            data, systems or RETRIEVAL_SYSTEMS, embedder=embedder, tuned_embedder=tuned
+        )
     else:
         assert isinstance(data, ResponseData), f"{args.dataset}: unexpected dataset shape"
         result = bench_responses(data, systems or RESPONSE_SYSTEMS)
     if args.calibrate and isinstance(data, RetrievalData):
         result.escalation = calibrate(data, args.data_dir)  # type: ignore[attr-defined]
         print(f"escalation: {result.escalation}")  # type: ignore[attr-defined]
-    write_results(result, args.out)
+    (add_results if args.add else write_results)(result, args.out)
     for row in result.systems:
         shown = {k: round(v, 4) for k, v in row.metrics.items() if v is not None}
         print(

@@ -5,6 +5,11 @@
     python benchmarks/support_routing.py --dataset clinc150 --systems finetuned \
         --config '{"finetuned": {"epochs": 2}}' --out c-ft.json
 
+    python benchmarks/support_routing.py --dataset banking77 --systems logistic,finetuned \
+        --embedder all-mpnet-base-v2 --add --out benchmarks/results/support-banking77.json
+
+`--embedder NAME` encodes with a registered embedder (rows named `finetuned@mpnet`); `--add`
+puts the rows into --out beside the ones there, replacing rows of the same name.
 Reads datasets from --data-dir or INHOUSE_DATA_DIR. Thresholds come from `valid` only; `test`
 is scored once per run. `--config` settings go over `OPERATING_POINTS`.
 """
@@ -17,7 +22,9 @@ import time
 from pathlib import Path
 
 from inhouse.datasets import load
-from inhouse.eval.results import write_results
+from inhouse.eval.results import add_results, write_results
+from inhouse.models.embedder import DEFAULT_EMBEDDER
+from inhouse.models.load import load_named_embedder
 from inhouse.support.route.evaluate import bench_routing
 from inhouse.support.route.registry import SYSTEMS
 
@@ -38,6 +45,8 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="a registered embedder")
+    parser.add_argument("--add", action="store_true", help="add the rows to --out's rows")
     parser.add_argument(
         "--config", default="{}", help='JSON: system -> settings, e.g. {"finetuned": {"epochs": 1}}'
     )
@@ -51,8 +60,9 @@ def main() -> None:
     configs = {k: dict(v) for k, v in OPERATING_POINTS.get(args.dataset, {}).items()}
     for system, settings in json.loads(args.config).items():
         configs[system] = {**configs.get(system, {}), **settings}
-    result = bench_routing(data, args.systems.split(","), configs=configs)
-    write_results(result, args.out)
+    embedder = load_named_embedder(args.embedder)
+    result = bench_routing(data, args.systems.split(","), embedder, configs=configs)
+    (add_results if args.add else write_results)(result, args.out)
     for row in result.systems:
         shown = {k: round(v, 4) for k, v in row.metrics.items() if v is not None}
         print(f"{row.name:18s} {shown} fit {row.fit_seconds}s latency {row.latency_ms}")

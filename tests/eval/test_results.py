@@ -9,7 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from inhouse.errors import InhouseError
-from inhouse.eval.results import BenchResult, SystemResult, read_results, write_results
+from inhouse.eval.results import (
+    BenchResult,
+    SystemResult,
+    add_results,
+    read_results,
+    write_results,
+)
 
 
 def _result() -> BenchResult:
@@ -96,3 +102,36 @@ def test_metrics_with_a_unit_are_measures_the_rest_fractions() -> None:
     assert SystemResult.model_validate(row | {"metrics": {"req_per_s": 512.0}}).metrics
     with pytest.raises(ValueError, match="not a fraction"):
         SystemResult.model_validate(row | {"metrics": {"accuracy": 93.6}})
+
+
+def test_add_results_replaces_rows_of_the_same_name_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "bench.json"
+    write_results(_result(), path)
+    new = _result().model_copy(
+        update={
+            "systems": [
+                SystemResult(name="cooc", kind="baseline", metrics={"ndcg@10": 0.1}),
+                SystemResult(name="offshelf-text@mpnet", kind="off-the-shelf", metrics={}),
+            ]
+        }
+    )
+    add_results(new, path)
+    (back,) = read_results(path)
+    assert [s.name for s in back.systems] == [
+        "popularity",
+        "gpt-rerank",
+        "cooc",
+        "offshelf-text@mpnet",
+    ]
+    assert back.systems[2].metrics == {"ndcg@10": 0.1}
+
+
+def test_add_results_refuses_another_benchs_file_and_leaves_it(tmp_path: Path) -> None:
+    path = tmp_path / "bench.json"
+    write_results(_result(), path)
+    before = path.read_text()
+    with pytest.raises(InhouseError, match="holds recommend on amazon-scientific, not recommend"):
+        add_results(_result().model_copy(update={"dataset": "goodbooks"}), path)
+    assert path.read_text() == before
+    add_results(_result(), tmp_path / "new.json")  # no file yet: written as it is
+    assert len(read_results(tmp_path / "new.json")[0].systems) == 3

@@ -19,6 +19,7 @@ from inhouse.models.embedder import (
     SentenceTransformerEmbedder,
     check_embedder,
     default_embedder_path,
+    encoder_tag,
     fingerprint,
 )
 from inhouse.models.load import load_embedder, load_embedder_by_name
@@ -185,3 +186,17 @@ def test_memo_embedder_embeds_each_text_once_and_forgets_the_oldest() -> None:
     memo.embed(["a", "bb"])
     assert inner.calls[-1] == ["bb"]
     assert memo.embed([]).shape == (0, 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "tag"),
+    [
+        (DEFAULT_EMBEDDER, ""),
+        ("all-mpnet-base-v2", "@mpnet"),
+        ("all-mpnet-base-v2-onnx-int8", "@mpnet-int8"),
+        ("all-MiniLM-L6-v2-onnx-float32", "@minilm-float32"),
+        ("bge-small-en-v1.5", "@bge"),
+    ],
+)
+def test_encoder_tag_names_the_encoder_of_a_bench_row(name: str, tag: str) -> None:
+    assert encoder_tag(name) == tag

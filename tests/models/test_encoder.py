@@ -152,3 +152,41 @@ def test_an_export_that_disagrees_with_torch_is_dropped(embedder, tmp_path, monk
     monkeypatch.setattr(onnx, "_exports", type(onnx._exports)())
     assert export_onnx(tmp_path / ONNX_FILE, [(embedder, (-1,))]) is False
     assert not (tmp_path / ONNX_FILE).exists()
+
+
+class _SentenceModel(list):
+    """What the graph reads off a sentence-transformers model: `[0].auto_model`, `tokenizer`."""
+
+    def __init__(self, hf, tokenizer) -> None:
+        super().__init__([type("Transformer", (), {"auto_model": hf})()])
+        self.tokenizer = tokenizer
+
+
+def test_mpnet_graph_adds_the_relative_position_bias(embedder, tmp_path, monkeypatch):  # noqa: F811
+    """MPNet's blocks need the encoder's relative position bias: without it the graph's vectors
+    were another model's (cosine about 0.5-0.8 to sentence-transformers' on all-mpnet-base-v2).
+    A tiny random MPNet, through torch and through its ONNX export, equals HF's own forward."""
+    from transformers import MPNetConfig, MPNetModel
+
+    torch.manual_seed(0)
+    config = MPNetConfig(
+        vocab_size=embedder.model.tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=MAX_TOKENS + 8,
+    )
+    hf = MPNetModel(config).eval()
+    fake = type("Fake", (), {"name": "tiny-mpnet", "dim": 32})()
+    fake.model = _SentenceModel(hf, embedder.model.tokenizer)
+    texts = [q for q, _ in QUERIES][:6] + ["card " * 300]
+    built = encoder_graph([(fake, (-1,))])
+    assert built is not None
+    got = TorchViews(*built)(texts)[0]
+    want = hidden_states(fake, texts, (-1,))
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    monkeypatch.setattr(onnx, "_exports", type(onnx._exports)())
+    assert export_onnx(tmp_path / "mpnet.onnx", [(fake, (-1,))], "float32")
+    served = OnnxViews(tmp_path / "mpnet.onnx", embedder.model.tokenizer)(texts)[0]
+    np.testing.assert_allclose(served, want, atol=1e-4)

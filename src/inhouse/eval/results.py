@@ -105,6 +105,26 @@ def write_results(results: BenchResult | list[BenchResult], path: Path) -> None:
     atomic_write_text(Path(path), json.dumps(payload, indent=2) + "\n")
 
 
+def add_results(result: BenchResult, path: Path) -> None:
+    """Write `result`'s rows into the result at `path` (a new file if there is none): they
+    replace rows of the same name, the others stay. A file of another workload or dataset is
+    refused, not overwritten."""
+    path = Path(path)
+    if path.exists():
+        found = read_results(path)
+        old = found[0]
+        if len(found) != 1 or (old.workload, old.dataset) != (result.workload, result.dataset):
+            raise InhouseError(
+                f"{path}: holds {', '.join(f'{r.workload} on {r.dataset}' for r in found)}, not "
+                f"{result.workload} on {result.dataset}; add to a file of the same bench, or "
+                "give another output file"
+            )
+        names = {s.name for s in result.systems}
+        kept = [s for s in old.systems if s.name not in names]
+        result = old.model_copy(update={"systems": kept + result.systems})
+    write_results(result, path)
+
+
 def read_results(path: Path) -> list[BenchResult]:
     """Read a file written by `write_results`; a single object comes back as a one-item list."""
     path = Path(path)

@@ -26,6 +26,23 @@ from inhouse.errors import ModelError
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 
 
+def encoder_tag(name: str) -> str:
+    """The suffix a bench row's system name carries for a non-default encoder, so rows of both
+    encoders sit side by side: '' for the embedded default, else '@', a short name and, for an
+    ONNX export (`inhouse models export`), its precision.
+
+    >>> [encoder_tag(n) for n in ("all-mpnet-base-v2", "bge-small-en-v1.5", DEFAULT_EMBEDDER)]
+    ['@mpnet', '@bge', '']
+    >>> encoder_tag("all-mpnet-base-v2-onnx-int8"), encoder_tag("all-MiniLM-L6-v2-onnx-int8")
+    ('@mpnet-int8', '@minilm-int8')
+    """
+    if name == DEFAULT_EMBEDDER:
+        return ""
+    base, _, export = name.partition("-onnx-")
+    short = base.removeprefix("all-").split("-")[0].lower()
+    return f"@{short}-{export}" if export else f"@{short}"
+
+
 @runtime_checkable
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors, deterministically."""

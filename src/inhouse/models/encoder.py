@@ -77,7 +77,11 @@ def shared_blocks(base: Any, other: Any) -> int:
 class EncoderGraph(torch.nn.Module):
     """Mean-pooled, L2-normalised states of chosen layers for one or more views of a BERT-like
     encoder (`embeddings` + `encoder.layer`). View 0 runs whole; a later view starts from view
-    0's state after the blocks it shares with it, so frozen blocks run once."""
+    0's state after the blocks it shares with it, so frozen blocks run once.
+
+    An MPNet encoder also adds a relative position bias to every block's attention scores
+    (`encoder.compute_position_bias`); it goes in with the padding mask, which each block adds
+    to the same scores."""
 
     def __init__(self, views: Sequence[tuple[Any, Sequence[int]]]) -> None:
         super().__init__()
@@ -85,6 +89,10 @@ class EncoderGraph(torch.nn.Module):
         self.embeddings = torch.nn.ModuleList([hf.embeddings for hf, _ in views])
         self.blocks = torch.nn.ModuleList(
             [torch.nn.ModuleList(list(hf.encoder.layer)) for hf, _ in views]
+        )
+        self.encoders = [hf.encoder for hf, _ in views]  # not submodules: their blocks are above
+        self.position_bias = torch.nn.ModuleList(
+            [getattr(hf.encoder, "relative_attention_bias", torch.nn.Identity()) for hf, _ in views]
         )
         self.starts = [-1] + [shared_blocks(base, hf) for hf, _ in views[1:]]
         depth = len(base.encoder.layer) + 1
@@ -103,8 +111,11 @@ class EncoderGraph(torch.nn.Module):
                 states = [self.embeddings[view](input_ids=input_ids)]
             else:
                 states = list(base_states[: start + 1])
+            scores_bias = bias
+            if not isinstance(self.position_bias[view], torch.nn.Identity):  # MPNet
+                scores_bias = bias + self.encoders[view].compute_position_bias(states[0])
             for block in list(self.blocks[view])[len(states) - 1 :]:  # type: ignore[call-overload]
-                states.append(_block(block, states[-1], bias))
+                states.append(_block(block, states[-1], scores_bias))
             if view == 0:
                 base_states = states
             outs.append(torch.cat([_pool(states[i], mask) for i in self.layers[view]], dim=-1))

@@ -21,6 +21,7 @@ from inhouse.models.embedder import (
     fingerprint,
 )
 from inhouse.models.quiet import quiet_transformers
+from inhouse.models.registry import ensure_verified, read_registry
 from inhouse.recommend.base import Interactions
 from inhouse.recommend.text import append_items, item_texts
 from inhouse.recommend.vectors import VectorRecommender
@@ -85,8 +86,14 @@ class TextTuned(VectorRecommender):
         self._queries: MemoEmbedder | None = None  # the tuned encoder, its queries remembered
 
     def _load_encoder(self, path: Path | None) -> SentenceTransformerEmbedder:
+        """The encoder to tune (`embedder`: a folder, a registered embedder's name, or None for
+        the default; a registered one's weights are checked first) or, with `path`, a tuned
+        one saved there."""
         p = self.params
-        folder = path or (Path(p["embedder"]) if p["embedder"] else default_embedder_path())
+        folder = path or default_embedder_path()
+        if path is None and p["embedder"]:
+            named = not Path(p["embedder"]).is_dir() and p["embedder"] in read_registry()
+            folder = ensure_verified(p["embedder"]).path if named else Path(p["embedder"])
         return SentenceTransformerEmbedder(
             folder, name=f"{self.name}", max_seq_length=int(p["max_seq_length"])
         )

@@ -22,7 +22,7 @@ from inhouse.eval.bootstrap import intervals
 from inhouse.eval.latency import Timing, measure
 from inhouse.eval.results import BenchResult
 from inhouse.eval.retrieval import query_metrics, retrieval_metrics
-from inhouse.models.embedder import Embedder
+from inhouse.models.embedder import Embedder, encoder_tag, fingerprint
 from inhouse.models.load import load_embedder
 from inhouse.support.retrieve.base import Hits, Retriever
 from inhouse.support.retrieve.bm25 import BM25Retriever
@@ -145,8 +145,9 @@ def bench_retrieval(
             for label, qs in joined.items()
         }
         per_query = query_metrics(results, data.test)  # per scenario, for the interval
+        dense = any(isinstance(p, DenseRetriever) for p in getattr(retriever, "parts", [retriever]))
         row = timing.row(
-            name,
+            name + (encoder_tag(embedder.name) if dense else ""),
             retriever.kind,
             retrieval_metrics(results, data.test),
             round(fit_seconds, 2),
@@ -154,6 +155,7 @@ def bench_retrieval(
             test_examples=len(per_query),
             dev_metrics=retrieval_metrics(dev, data.dev) if data.dev else None,
             dev_joined_metrics=dev_joined or None,
+            encoder=fingerprint(embedder).model_dump() if dense else None,
         )
         rows.append(row)
     return BenchResult(
