@@ -12,6 +12,13 @@ activation scales are per batch) and `alone_cosine` that of its vector alone wit
 
     INHOUSE_DATA_DIR=/work/shared/datasets .venv/bin/python benchmarks/embed_speed.py \
         --out benchmarks/results/embed-speed.json
+    INHOUSE_DATA_DIR=/work/shared/datasets .venv/bin/python benchmarks/embed_speed.py \
+        --embedder all-mpnet-base-v2 --n 300 --repeats 3 \
+        --only torch-fp32,onnx-fp32-t1-b8,onnx-int8-t1-b8 \
+        --out benchmarks/results/embed-speed-mpnet.json
+
+`--embedder NAME`: another registered embedder (after `inhouse models install NAME`), its
+weights checked, copied by reference into this run's own registry.
 """
 
 from __future__ import annotations
@@ -28,10 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
-# exports go to a registry and cache of their own, never the user's
 _TMP = Path(tempfile.mkdtemp(prefix="embed-speed-"))
-os.environ["INHOUSE_REGISTRY"] = str(_TMP / "models.json")
-os.environ["INHOUSE_CACHE_DIR"] = str(_TMP / "cache")
+
+
+def isolate() -> None:
+    """Exports go to a registry and cache of this run's own, never the user's."""
+    os.environ["INHOUSE_REGISTRY"] = str(_TMP / "models.json")
+    os.environ["INHOUSE_CACHE_DIR"] = str(_TMP / "cache")
+
 
 # name, backend, precision, ONNX threads, batch size
 CANDIDATES = [
@@ -80,20 +91,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", default="", help="comma-separated candidate names")
+    parser.add_argument("--embedder", default="all-MiniLM-L6-v2", help="a registered embedder")
     args = parser.parse_args()
 
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from inhouse.models.embedder import default_embedder_path
+    from inhouse.models.embedder import DEFAULT_EMBEDDER, default_embedder_path, encoder_tag
     from inhouse.models.export import export_embedder
-    from inhouse.models.load import load_embedder
+    from inhouse.models.load import load_named_embedder
     from inhouse.models.onnx_embedder import OnnxEmbedder
+    from inhouse.models.registry import add_model, ensure_verified
 
+    default = args.embedder == DEFAULT_EMBEDDER
+    folder = default_embedder_path() if default else ensure_verified(args.embedder).path
+    isolate()
+    if not default:
+        add_model(folder, args.embedder)
+    tag = encoder_tag(args.embedder)
     load_before = os.getloadavg()
     others_before = what_else_ran()
     sets = load_texts(args.n, args.seed)
-    folder = default_embedder_path()
     st = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
     chosen = [c for c in CANDIDATES if not args.only or c[0] in args.only.split(",")]
     systems = {}
@@ -101,11 +119,11 @@ def main() -> None:
     exported = {}
     for name, backend, precision, threads, batch in chosen:
         if backend == "torch":
-            emb = load_embedder()
+            emb = load_named_embedder(args.embedder)
             systems[name] = lambda t, e=emb, b=batch: e.embed(t, b)
             continue
         if precision not in exported:
-            exported[precision] = export_embedder("all-MiniLM-L6-v2", precision)
+            exported[precision] = export_embedder(args.embedder, precision)
         entry = exported[precision]
         onnx = OnnxEmbedder(entry.path, entry.name, entry.weights_sha256(), threads, batch)
         onnx_embedders[name] = onnx
@@ -136,7 +154,7 @@ def main() -> None:
         for n in names:
             own = np.array(seconds[n])
             row = {
-                "name": n,
+                "name": n + tag,
                 "kind": "off-the-shelf",
                 "text_set": set_name,
                 "texts": subset_note,
@@ -172,11 +190,13 @@ def main() -> None:
         "workload": "embed",
         "dataset": "banking77 test queries; amazon-scientific catalog item texts",
         "protocol": (
-            f"all-MiniLM-L6-v2 on CPU; {args.repeats} interleaved rounds, the order rotated; "
+            f"{args.embedder} on CPU; {args.repeats} interleaved rounds, the order rotated; "
             "speedup = median over rounds of ST fp32 seconds / own seconds in the same round; "
             "cosine = mean cosine with ST fp32's vectors; item text as "
-            "inhouse.recommend.text.item_texts builds it; max_seq_length 256 for all"
+            "inhouse.recommend.text.item_texts builds it; each model's own max_seq_length "
+            "(256 for all-MiniLM-L6-v2, 384 for all-mpnet-base-v2)"
         ),
+        "encoder": load_named_embedder(args.embedder).fingerprint().model_dump(),
         "primary_metric": "speedup",
         "machine": {
             "cpus": os.cpu_count(),

@@ -190,3 +190,6 @@ def test_mpnet_graph_adds_the_relative_position_bias(embedder, tmp_path, monkeyp
     assert export_onnx(tmp_path / "mpnet.onnx", [(fake, (-1,))], "float32")
     served = OnnxViews(tmp_path / "mpnet.onnx", embedder.model.tokenizer)(texts)[0]
     np.testing.assert_allclose(served, want, atol=1e-4)
+    # the int8 fallback keeps each block's feed-forward down-projection float32, and only that
+    down = onnx._ffn_down(tmp_path / "mpnet.onnx")
+    assert down == [f"/blocks.0.{i}/output/dense/MatMul" for i in range(2)]

@@ -182,3 +182,28 @@ def test_raw_inner_products_when_not_normalised() -> None:
     index = VectorIndex.build(items, normalised=False)
     q = rng.standard_normal((4, 8)).astype(np.float32)
     assert np.array_equal(index.search(q, 3)[1], np.argsort(-(q @ items.T), axis=1)[:, :3])
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivfpq"])
+def test_zero_rows_are_left_out_of_an_approximate_index(kind: str, tmp_path: Path) -> None:
+    """Raw vectors where most rows are zero (ALS factors of items without events): the graph
+    holds only the others, ids are still row positions, and it finds the exact top-10."""
+    rng = np.random.default_rng(3)
+    items = np.zeros((12000, DIM), np.float32)
+    live = rng.choice(12000, 3000, replace=False)
+    topics = rng.standard_normal((50, DIM))
+    items[live] = topics[rng.integers(50, size=3000)] + 0.3 * rng.standard_normal((3000, DIM))
+    queries = (topics[rng.integers(50, size=100)] + 0.3 * rng.standard_normal((100, DIM))).astype(
+        np.float32
+    )
+    truth = np.argsort(-(queries @ items.T), axis=1, kind="stable")[:, :10]
+    params = {"efSearch": 128} if kind == "hnsw" else {"nlist": 32, "m": 8, "nprobe": 16}
+    index = VectorIndex.build(items, kind, normalised=False, **params)
+    assert len(index) == 3000
+    ids = index.search(queries, 10)[1]
+    assert set(ids.ravel()) <= set(live.tolist())
+    assert recall(ids, truth) >= 0.9
+    index.save(tmp_path)
+    loaded = VectorIndex.load(tmp_path)
+    np.testing.assert_array_equal(loaded.search(queries, 10)[1], ids)
+    loaded.set_search_params(**({"efSearch": 64} if kind == "hnsw" else {"nprobe": 8}))

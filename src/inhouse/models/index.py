@@ -6,6 +6,10 @@ re-rank, behind one small class that builds, searches, saves and loads.
     index.save(folder); VectorIndex.load(folder)
 
 Vectors are float32 and, unless `normalised=False`, L2-normalised, so inner product is cosine.
+Raw vectors may hold all-zero rows (ALS factors of items nobody bought): an approximate index
+leaves them out, since they score 0 for every query and hundreds of thousands of identical
+points wreck an HNSW graph (1M ALS factors, 71 % of them zero: recall@10 0.54 with them in).
+`len(index)` counts the rows indexed.
 """
 
 from __future__ import annotations
@@ -148,8 +152,20 @@ def _build_faiss(vectors: np.ndarray, kind: str, p: dict[str, Any], seed: int) -
         pick = np.sort(rng.choice(n, train_size, replace=False)) if train_size < n else None
         ivf.train(vectors if pick is None else vectors[pick])
         index = faiss.IndexRefineFlat(ivf)  # keeps a Python reference to `ivf`
+    zero = np.flatnonzero(~vectors.any(axis=1)) if kind != "flat" else np.zeros(0, np.int64)
+    if len(zero) and len(zero) < n:  # left out (module docstring); ids stay row positions
+        mapped = faiss.IndexIDMap(index)  # faiss's wrapper keeps a reference to `index`
+        keep = np.flatnonzero(vectors.any(axis=1))
+        mapped.add_with_ids(np.ascontiguousarray(vectors[keep]), keep.astype(np.int64))
+        return mapped
     index.add(vectors)
     return index
+
+
+def _inner(index: Any) -> Any:
+    """The index under an id map (zero rows left out), or the index itself."""
+    index = faiss.downcast_index(index)
+    return faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
 
 
 @dataclass
@@ -205,7 +221,7 @@ class VectorIndex:
                 f"those are: {', '.join(allowed) or 'none'}"
             )
         self.params |= params
-        index: Any = faiss.downcast_index(self.index)
+        index: Any = _inner(self.index)
         if self.kind == "hnsw":
             index.hnsw.efSearch = int(self.params["efSearch"])
         elif self.kind == "ivfpq":
