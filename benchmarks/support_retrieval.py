@@ -22,8 +22,8 @@ from pathlib import Path
 
 from inhouse.datasets import load
 from inhouse.datasets.types import IntentData, ResponseData, RetrievalData
-from inhouse.eval.results import add_results, write_results
-from inhouse.models.embedder import DEFAULT_EMBEDDER
+from inhouse.eval.results import add_results, tag_rows, write_results
+from inhouse.models.embedder import DEFAULT_EMBEDDER, encoder_tag
 from inhouse.models.load import load_named_embedder
 from inhouse.support.answer.evaluate import RESPONSE_SYSTEMS, bench_responses
 from inhouse.support.retrieve.evaluate import RETRIEVAL_SYSTEMS, bench_retrieval
@@ -89,6 +89,7 @@ def main() -> None:
     if args.calibrate and isinstance(data, RetrievalData):
         result.escalation = calibrate(data, args.data_dir)  # type: ignore[attr-defined]
         print(f"escalation: {result.escalation}")  # type: ignore[attr-defined]
+    result = tag_rows(result, encoder_tag(args.embedder))
     (add_results if args.add else write_results)(result, args.out)
     for row in result.systems:
         shown = {k: round(v, 4) for k, v in row.metrics.items() if v is not None}

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from inhouse.datasets import load
-from inhouse.eval.results import add_results, write_results
-from inhouse.models.embedder import DEFAULT_EMBEDDER
+from inhouse.eval.results import add_results, tag_rows, write_results
+from inhouse.models.embedder import DEFAULT_EMBEDDER, encoder_tag
 from inhouse.models.load import load_named_embedder
 from inhouse.support.route.evaluate import bench_routing
 from inhouse.support.route.registry import SYSTEMS
@@ -62,6 +62,7 @@ def main() -> None:
         configs[system] = {**configs.get(system, {}), **settings}
     embedder = load_named_embedder(args.embedder)
     result = bench_routing(data, args.systems.split(","), embedder, configs=configs)
+    result = tag_rows(result, encoder_tag(args.embedder))
     (add_results if args.add else write_results)(result, args.out)
     for row in result.systems:
         shown = {k: round(v, 4) for k, v in row.metrics.items() if v is not None}

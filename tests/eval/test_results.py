@@ -14,6 +14,7 @@ from inhouse.eval.results import (
     SystemResult,
     add_results,
     read_results,
+    tag_rows,
     write_results,
 )
 
@@ -135,3 +136,16 @@ def test_add_results_refuses_another_benchs_file_and_leaves_it(tmp_path: Path) -
     assert path.read_text() == before
     add_results(_result(), tmp_path / "new.json")  # no file yet: written as it is
     assert len(read_results(tmp_path / "new.json")[0].systems) == 3
+
+
+def test_tag_rows_names_only_the_rows_that_record_an_encoder() -> None:
+    result = _result().model_copy(
+        update={
+            "systems": [
+                SystemResult(name="bm25", kind="baseline", metrics={}),
+                SystemResult(name="dense", kind="off-the-shelf", metrics={}, encoder={"n": 1}),
+            ]
+        }
+    )
+    assert [s.name for s in tag_rows(result, "@mpnet").systems] == ["bm25", "dense@mpnet"]
+    assert [s.name for s in tag_rows(result, "").systems] == ["bm25", "dense"]

@@ -125,6 +125,16 @@ def add_results(result: BenchResult, path: Path) -> None:
     write_results(result, path)
 
 
+def tag_rows(result: BenchResult, tag: str) -> BenchResult:
+    """`result` with `tag` (an encoder's, `@mpnet`) added to the name of every row that
+    records an `encoder`, so rows of two encoders can sit side by side in one file."""
+    rows = [
+        s.model_copy(update={"name": s.name + tag}) if getattr(s, "encoder", None) else s
+        for s in result.systems
+    ]
+    return result.model_copy(update={"systems": rows})
+
+
 def read_results(path: Path) -> list[BenchResult]:
     """Read a file written by `write_results`; a single object comes back as a one-item list."""
     path = Path(path)

@@ -123,6 +123,10 @@ def _params(kind: str, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build_faiss(vectors: np.ndarray, kind: str, p: dict[str, Any], seed: int) -> faiss.Index:
+    everything = vectors
+    keep = np.flatnonzero(vectors.any(axis=1)) if kind != "flat" else np.arange(len(vectors))
+    if 0 < len(keep) < len(vectors):  # zero rows left out (module docstring)
+        vectors = np.ascontiguousarray(vectors[keep])
     n, dim = vectors.shape
     index: Any  # the FAISS stubs know only the base class's attributes
     if kind == "flat":
@@ -152,11 +156,9 @@ def _build_faiss(vectors: np.ndarray, kind: str, p: dict[str, Any], seed: int) -
         pick = np.sort(rng.choice(n, train_size, replace=False)) if train_size < n else None
         ivf.train(vectors if pick is None else vectors[pick])
         index = faiss.IndexRefineFlat(ivf)  # keeps a Python reference to `ivf`
-    zero = np.flatnonzero(~vectors.any(axis=1)) if kind != "flat" else np.zeros(0, np.int64)
-    if len(zero) and len(zero) < n:  # left out (module docstring); ids stay row positions
+    if len(vectors) < len(everything):  # ids stay row positions of `everything`
         mapped = faiss.IndexIDMap(index)  # faiss's wrapper keeps a reference to `index`
-        keep = np.flatnonzero(vectors.any(axis=1))
-        mapped.add_with_ids(np.ascontiguousarray(vectors[keep]), keep.astype(np.int64))
+        mapped.add_with_ids(vectors, keep.astype(np.int64))
         return mapped
     index.add(vectors)
     return index

@@ -22,7 +22,7 @@ from inhouse.eval.bootstrap import intervals
 from inhouse.eval.latency import Timing, measure
 from inhouse.eval.results import BenchResult
 from inhouse.eval.retrieval import query_metrics, retrieval_metrics
-from inhouse.models.embedder import Embedder, encoder_tag, fingerprint
+from inhouse.models.embedder import Embedder, fingerprint
 from inhouse.models.load import load_embedder
 from inhouse.support.retrieve.base import Hits, Retriever
 from inhouse.support.retrieve.bm25 import BM25Retriever
@@ -147,7 +147,7 @@ def bench_retrieval(
         per_query = query_metrics(results, data.test)  # per scenario, for the interval
         dense = any(isinstance(p, DenseRetriever) for p in getattr(retriever, "parts", [retriever]))
         row = timing.row(
-            name + (encoder_tag(embedder.name) if dense else ""),
+            name,
             retriever.kind,
             retrieval_metrics(results, data.test),
             round(fit_seconds, 2),

@@ -12,7 +12,7 @@ from inhouse.datasets.types import IntentData
 from inhouse.eval.latency import Timing, measure
 from inhouse.eval.results import BenchResult, SystemResult
 from inhouse.eval.routing import routing_intervals, routing_metrics
-from inhouse.models.embedder import Embedder, encoder_tag, fingerprint
+from inhouse.models.embedder import Embedder, fingerprint
 from inhouse.models.load import load_embedder
 from inhouse.support.route.base import OUT_OF_SCOPE
 from inhouse.support.route.registry import SYSTEMS, load_router, make_router
@@ -50,7 +50,7 @@ def bench_system(
     latency_messages: int = LATENCY_MESSAGES,
 ) -> SystemResult:
     """Fit on `train`, save and reload, calibrate on `valid`, score `test` and time routing.
-    The row is named `system` plus the encoder's tag (`finetuned@mpnet`; none for MiniLM).
+    The row names its encoder (name, weights sha256, dim) in `encoder`.
 
     `metrics` come from the reloaded router, as served; `fitted_torch_metrics` from the router
     before saving (float32 features from torch, calibrated on `valid` too), to show what serving
@@ -98,7 +98,7 @@ def bench_system(
     )
     timing = measure_latency(loaded, test_texts, latency_messages)
     return timing.row(  # the extra fields document the run
-        system + encoder_tag(embedder.name),
+        system,
         loaded.kind,
         metrics,
         round(fit_seconds, 2),
