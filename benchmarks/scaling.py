@@ -388,6 +388,24 @@ def epochs_extrapolation(progress: Path, system: str) -> dict | None:
     }
 
 
+def child(
+    args: argparse.Namespace, env: dict[str, str], mode: str, **flags: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run this script's `mode` (`_fit`, `_index`) with `--flag value`s in a fresh, guarded
+    subprocess: the guard's report, and the row fields every run records (load, peak RSS)."""
+    cmd = [sys.executable, __file__, mode]
+    for flag, value in flags.items():
+        cmd += [f"--{flag}", str(value)]
+    load_before = load_avg()
+    run = guarded(cmd, args.time_limit, args.memory_limit_gib, env, args.cpu_limit)
+    return run, {
+        "load_1min_before": load_before,
+        "load_1min_after": load_avg(),
+        "peak_rss_gib": round(run["peak_rss_gib"], 3),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 def run_events(args: argparse.Namespace, work: Path, env: dict[str, str], rows: list[dict]) -> None:
     from inhouse.recommend.registry import SYSTEMS
 
@@ -454,32 +472,18 @@ def run_events(args: argparse.Namespace, work: Path, env: dict[str, str], rows: 
                 n_items = events["item_id"].n_unique()
             progress = work / f"progress-{name}-{n}.jsonl"
             result = work / f"result-{name}-{n}.json"
-            load_before = load_avg()
-            cmd = [
-                sys.executable,
-                __file__,
+            run, measured = child(
+                args,
+                env,
                 "_fit",
-                "--system",
-                name,
-                "--events",
-                str(events_path),
-                "--catalog",
-                str(catalog_path),
-                "--progress",
-                str(progress),
-                "--result",
-                str(result),
-            ]
-            run = guarded(cmd, args.time_limit, args.memory_limit_gib, env, args.cpu_limit)
-            row |= {
-                "users": users,
-                "items_catalog": len(ids),
-                "items_with_events": n_items,
-                "load_1min_before": load_before,
-                "load_1min_after": load_avg(),
-                "peak_rss_gib": round(run["peak_rss_gib"], 3),
-                "started": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
+                system=name,
+                events=events_path,
+                catalog=catalog_path,
+                progress=progress,
+                result=result,
+            )
+            row |= {"users": users, "items_catalog": len(ids), "items_with_events": n_items}
+            row |= measured
             if result.exists():
                 fit = json.loads(result.read_text())
                 row |= {
@@ -509,7 +513,7 @@ def run_events(args: argparse.Namespace, work: Path, env: dict[str, str], rows: 
             rows.append(row)
             print(
                 f"{name} @ {label(n)}: {row['status']} fit {row.get('fit_s')} s, "
-                f"peak {row['peak_rss_gib']} GiB (load {load_before})",
+                f"peak {row['peak_rss_gib']} GiB (load {row['load_1min_before']})",
                 flush=True,
             )
             write_all(args, rows)
@@ -527,27 +531,10 @@ def run_index(args: argparse.Namespace, work: Path, env: dict[str, str], rows: l
                 rows.append(row)
                 continue
             result = work / f"index-{kind}-{n}.json"
-            cmd = [
-                sys.executable,
-                __file__,
-                "_index",
-                "--kind",
-                kind,
-                "--items",
-                str(n),
-                "--seed",
-                str(args.seed),
-                "--result",
-                str(result),
-            ]
-            load_before = load_avg()
-            run = guarded(cmd, args.time_limit, args.memory_limit_gib, env, args.cpu_limit)
-            row |= {
-                "load_1min_before": load_before,
-                "load_1min_after": load_avg(),
-                "peak_rss_gib": round(run["peak_rss_gib"], 3),
-                "started": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
+            run, measured = child(
+                args, env, "_index", kind=kind, items=n, seed=args.seed, result=result
+            )
+            row |= measured
             if result.exists():
                 r = json.loads(result.read_text())
                 row |= {
@@ -574,7 +561,7 @@ def run_index(args: argparse.Namespace, work: Path, env: dict[str, str], rows: l
             rows.append(row)
             print(
                 f"index {kind} @ {label(n)}: {row['status']} build {row.get('build_s')} s, "
-                f"p99 {row.get('p99_ms')} ms (load {load_before})",
+                f"p99 {row.get('p99_ms')} ms (load {row['load_1min_before']})",
                 flush=True,
             )
             write_all(args, rows)
