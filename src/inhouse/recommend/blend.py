@@ -301,9 +301,10 @@ class Blend(BaseRecommender):
     ) -> list[list[tuple[str, float]]]:
         """Each component's own explanation x its weight / its score spread for this history,
         summed, largest first: exact for cooc, ease, tfidf and text (their scores are sums over
-        history items), leave-one-out over their own numpy query for two-tower and text-tuned.
-        Components whose explanation would re-run a model per history item (`sasrec`, `als`,
-        the generic leave-one-out) are left out, to keep a request to milliseconds."""
+        history items) and als (one linear solve), leave-one-out over their own numpy query
+        for two-tower and text-tuned. Components whose explanation would re-run a model per
+        history item (`sasrec`, the generic leave-one-out) are left out, to keep a request to
+        milliseconds."""
         totals: list[dict[str, float]] = [{} for _ in item_ids]
         known = self.items.encode(history)[0]
         if not len(known):

@@ -243,7 +243,8 @@ class SASRec(NetRecommender):
     def _refresh_vectors(self) -> None:
         assert self.net is not None, "sasrec: no network; fit or load first"
         with torch.no_grad():
-            items = self.net.item_vectors()  # with the padding row, for `_query`
+            # with the padding row, for `_query`; detached (ID-only vectors are the parameter)
+            items = self.net.item_vectors().detach()
         self.serving = SASRecWeights(self.net, items.numpy())
         self.set_item_vectors(F.normalize(items[: self.net.n_items], dim=-1).numpy())
 
