@@ -207,3 +207,24 @@ def test_zero_rows_are_left_out_of_an_approximate_index(kind: str, tmp_path: Pat
     loaded = VectorIndex.load(tmp_path)
     np.testing.assert_array_equal(loaded.search(queries, 10)[1], ids)
     loaded.set_search_params(**({"efSearch": 64} if kind == "hnsw" else {"nprobe": 8}))
+
+
+@pytest.mark.parametrize("zero_rows", [False, True])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivfpq"])
+def test_excluded_rows_are_skipped_by_the_search(kind: str, zero_rows: bool) -> None:
+    """`exclude` answers what a search for more, filtered afterwards, would: the next best."""
+    rng = np.random.default_rng(4)
+    items = rng.standard_normal((4000, DIM)).astype(np.float32)
+    if zero_rows:  # an id-mapped index: the exclusion is translated to its own positions
+        items[rng.choice(4000, 1000, replace=False)] = 0
+    params = {"ivfpq": {"nlist": 16, "m": 8, "nprobe": 16, "k_factor": 32}}.get(kind, {})
+    index = VectorIndex.build(items, kind, normalised=False, **params)
+    query = items[[7]] * 2 if items[7].any() else items[[8]] * 2
+    scores, ids = index.search(query, 15)
+    skipped = ids[0][::2]  # every other hit, the first included
+    left_s, left = index.search(query, 7, exclude=skipped)
+    np.testing.assert_array_equal(left[0], ids[0][1::2])
+    np.testing.assert_allclose(left_s[0], scores[0][1::2], rtol=1e-5)
+    np.testing.assert_array_equal(
+        index.search(query, 5, exclude=np.zeros(0, np.int64))[1], ids[:, :5]
+    )

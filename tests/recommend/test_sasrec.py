@@ -82,3 +82,21 @@ def test_order_matters_after_training() -> None:
     ids, _ = model.recommend([["b0", "b1"]], k=1)
     assert ids[0] == ["b2"]
     assert model.train_log[-1]["loss"] < model.train_log[0]["loss"]  # type: ignore[attr-defined]
+
+
+def test_a_batch_of_sampled_rows_runs_the_same_network() -> None:
+    torch.manual_seed(0)
+    net = SASRecNet(torch.randn(6, 8), dim=8, layers=1, heads=2, dropout=0.0, max_len=4).eval()
+    x = torch.tensor([[6, 6, 1, 4], [0, 1, 2, 3]])  # 6 = padding
+    rows, where = torch.unique(torch.cat([x.flatten(), torch.tensor([6])]), return_inverse=True)
+    with torch.no_grad():
+        full = net(x)[0]
+        part = net(where[: x.numel()].view_as(x), net.item_vectors(rows))[0]
+    assert torch.allclose(full, part, atol=1e-5)
+
+
+def test_sampled_softmax_training_learns_the_order() -> None:
+    model = make("sasrec", **(TINY | {"negatives": 4}))  # 4 drawn + the batch's targets
+    model.fit(cb.events(), cb.catalog())
+    ids, _ = model.recommend([["a2", "a3"]], k=1)
+    assert ids[0] == ["a4"]

@@ -181,6 +181,7 @@ class VectorIndex:
     vectors_sha256: str
     normalised: bool = True
     build_s: float = field(default=0.0, compare=False)  # seconds FAISS took to build (0: loaded)
+    _rows: np.ndarray | None = field(default=None, repr=False, compare=False)  # id map, cached
 
     @classmethod
     def build(
@@ -234,15 +235,59 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids), each (len(queries), k), best first; ids are row positions, -1 where
-        fewer than k were found. Up to `ONE_THREAD_MAX` queries run on one thread."""
+        fewer than k were found. Up to `ONE_THREAD_MAX` queries run on one thread.
+
+        `exclude`: row positions no query may return (a user's seen items). FAISS skips them
+        during the search (an `IDSelector`), so k need not grow with their number."""
         q = check_vectors(queries, self.dim, normalised=False, what="queries")
         if k < 1:
             raise VectorIndexError(f"k={k}: ask for at least one result")
         with one_thread(len(q)):
-            scores, ids = self.index.search(q, int(k))
+            if exclude is None or not len(exclude):
+                scores, ids = self.index.search(q, int(k))
+            else:
+                scores, ids = self._search_excluding(q, int(k), np.asarray(exclude, np.int64))
         return scores, ids
+
+    def _search_excluding(
+        self, q: np.ndarray, k: int, exclude: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`search` with `exclude` left out. The selector goes to the index under the id map
+        (FAISS's `IndexIDMap` does not pass a selector on through `IndexRefineFlat`), in that
+        index's own positions; its answers are mapped back to row positions."""
+        index: Any = faiss.downcast_index(self.index)
+        rows: np.ndarray | None = None
+        if isinstance(index, faiss.IndexIDMap):  # zero rows left out: positions -> row ids
+            rows = self._cache_rows(index)
+            at = np.searchsorted(rows, exclude).clip(max=len(rows) - 1)
+            exclude = at[rows[at] == exclude]
+            index = faiss.downcast_index(index.index)
+        fx: Any = faiss  # the FAISS stubs lack the search-parameter classes' keywords
+        chosen = fx.IDSelectorBatch(exclude)
+        skip = fx.IDSelectorNot(chosen)
+        if self.kind == "hnsw":
+            params = fx.SearchParametersHNSW(efSearch=int(self.params["efSearch"]), sel=skip)
+        elif self.kind == "ivfpq":
+            params = fx.IndexRefineSearchParameters(k_factor=float(self.params["k_factor"]))
+            base = fx.SearchParametersIVF(nprobe=int(self.params["nprobe"]), sel=skip)
+            params.base_index_params = base
+        else:
+            params = fx.SearchParameters(sel=skip)
+        scores, ids = index.search(q, k, params=params)
+        del chosen, skip  # the selectors must outlive the search: FAISS holds raw pointers
+        if rows is not None:
+            ids = np.where(ids >= 0, rows[ids.clip(min=0)], -1)
+        return scores, ids
+
+    def _cache_rows(self, index: Any) -> np.ndarray:
+        """The row position of each vector in an id-mapped index, read from FAISS once."""
+        if self._rows is None:
+            self._rows = faiss.vector_to_array(index.id_map).astype(np.int64)
+        return self._rows
 
     def memory_bytes(self) -> int:
         """Bytes of the index's data (vectors, graph, codes, lists), counted as FAISS serialises

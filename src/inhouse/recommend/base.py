@@ -167,12 +167,13 @@ def contributions(
     summed = np.zeros((len(unique), values.shape[1]), np.float64)
     np.add.at(summed, inverse, values)
     ids = [items.ids[i] for i in unique.tolist()]
-    out = []
-    for col in summed.T:
-        # largest first; equal values in order of first appearance in the history
-        order = np.lexsort((first, -col))
-        out.append([(ids[i], float(col[i])) for i in order.tolist()])
-    return out
+    # per column, largest first; equal values in order of first appearance in the history
+    order = np.lexsort((np.broadcast_to(first[:, None], summed.shape), -summed), axis=0)
+    ranked = np.take_along_axis(summed, order, axis=0)
+    return [
+        list(zip([ids[i] for i in rows], values, strict=True))
+        for rows, values in zip(order.T.tolist(), ranked.T.tolist(), strict=True)
+    ]
 
 
 def recency_weights(
@@ -453,9 +454,20 @@ class BaseRecommender:
     ) -> tuple[list[list[str]], np.ndarray]:
         """Top-k item ids per history and their scores (rows padded with -inf past what is
         left), among the `allowed` items (see `allowed()`; None: all)."""
+        return self._recommend_encoded(
+            [self.items.encode(h)[0] for h in histories], k, exclude_seen, allowed
+        )
+
+    def _recommend_encoded(
+        self,
+        encoded: list[np.ndarray],
+        k: int,
+        exclude_seen: bool,
+        allowed: np.ndarray | None,
+    ) -> tuple[list[list[str]], np.ndarray]:
+        """`recommend` for histories already encoded as item indices."""
         if k < 1:
             raise InhouseError(f"k={k}: ask for at least one recommendation (k >= 1)")
-        encoded = [self.items.encode(h)[0] for h in histories]
         idx, vals = self._top(encoded, k, exclude_seen, allowed)
         ids = [
             [self.items.ids[j] for j, v in zip(r, s, strict=True) if np.isfinite(v)]
@@ -472,7 +484,7 @@ class BaseRecommender:
     ) -> Recommendation:
         """One history's answer, saying when popularity was used and which ids were ignored."""
         known, unknown = self.items.encode(history)
-        ids, vals = self.recommend([history], k, exclude_seen, allowed)
+        ids, vals = self._recommend_encoded([known], k, exclude_seen, allowed)
         rec = Recommendation(ids[0], [float(v) for v in vals[0][: len(ids[0])]], unknown=unknown)
         if unknown:
             rec.notes.append(

@@ -37,9 +37,12 @@ class ItemIndex:
 
     def encode(self, history: Sequence[str]) -> tuple[np.ndarray, list[str]]:
         """Known items of `history` as int64 indices (order kept), and the unknown ids."""
-        known = [self.index[i] for i in history if i in self.index]
-        unknown = [i for i in history if i not in self.index]
-        return np.asarray(known, dtype=np.int64), unknown
+        found = [self.index.get(i, -1) for i in history]  # one dict lookup per id
+        known = np.asarray(found, dtype=np.int64)
+        if known.size and known.min() < 0:
+            unknown = [i for i, f in zip(history, found, strict=True) if f < 0]
+            return known[known >= 0], unknown
+        return known, []
 
     def decode(self, indices: Iterable[int]) -> list[str]:
         return [self.ids[int(i)] for i in indices]

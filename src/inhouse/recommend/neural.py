@@ -1,5 +1,6 @@
 """What the torch-trained vector systems (two-tower, sasrec) share: an epoch loop with a progress
-bar and a per-epoch log (`inhouse.tune.loop`), and the network's weights saved as arrays in the
+bar and a per-epoch log (`inhouse.tune.loop`), the classes a batch's softmax runs over (every
+item, or a sample for large catalogs), and the network's weights saved as arrays in the
 version's npz.
 """
 
@@ -14,6 +15,34 @@ from torch import nn
 
 from inhouse.recommend.vectors import VectorRecommender
 from inhouse.tune.loop import epoch_log, progress_bar
+
+FULL_SOFTMAX_MAX = 100_000  # catalogs up to this size train with a softmax over every item
+SAMPLED_NEGATIVES = 4096  # larger ones, by default: the batch's targets + this many drawn items
+
+
+def negatives_for(n_items: int, negatives: int | None) -> int:
+    """How many uniformly drawn negatives a batch's softmax uses: 0 (every item) when
+    `negatives` is 0, or when it is None and the catalog has at most `FULL_SOFTMAX_MAX` items
+    (a 1M-item softmax over 6,400 positions would be 25 GB of logits per batch)."""
+    if negatives is None:
+        return 0 if n_items <= FULL_SOFTMAX_MAX else SAMPLED_NEGATIVES
+    if negatives < 0:
+        from inhouse.errors import ConfigError
+
+        raise ConfigError(f"negatives={negatives}: use 0 (every item), None (auto) or a count")
+    return int(negatives)
+
+
+def sampled_classes(
+    targets: torch.Tensor, n_items: int, negatives: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The classes a batch is scored against, as sampled softmax does: its distinct `targets`
+    plus `negatives` items drawn uniformly from the catalog, sorted; and each target's position
+    among them. Without a log-Q correction: the in-batch targets are popularity-sampled, which
+    pushes popular items down a little, as in-batch negatives do."""
+    drawn = torch.randint(n_items, (negatives,), generator=generator)
+    classes, where = torch.unique(torch.cat([targets, drawn]), return_inverse=True)
+    return classes, where[: len(targets)]
 
 
 def gelu(x: np.ndarray) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 Each item's vector is a learned projection of its frozen catalog-text embedding plus a learned ID
 embedding (the "text + ID" item encoder of UniSRec-style models), so sparse items start from their
-text. Trained with full softmax cross-entropy over every catalog item at every sequence position;
-scoring is cosine(final hidden state, item vector) / temperature, served through FAISS.
+text. Trained with softmax cross-entropy at every sequence position, over every catalog item, or
+for catalogs over `FULL_SOFTMAX_MAX` items over the batch's targets and sampled negatives (the
+batch then computes only the item vectors it uses); scoring is cosine(final hidden state, item
+vector) / temperature, served through FAISS.
 
 Serving runs the trained transformer in numpy (`SASRecWeights`): for one user that is a few dozen
 small matrix products, which torch's per-call overhead outweighed. A test checks it against
@@ -21,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inhouse.recommend.base import Interactions
-from inhouse.recommend.neural import NetRecommender, gelu
+from inhouse.recommend.neural import NetRecommender, gelu, negatives_for, sampled_classes
 from inhouse.recommend.text import TextRecommender
 from inhouse.tune.batching import length_batches
 
@@ -55,26 +57,30 @@ class SASRecNet(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.drop = nn.Dropout(dropout)
 
-    def item_vectors(self) -> torch.Tensor:
-        """(n_items + 1, dim): text projection + ID embedding; the last row is padding."""
-        w = self.ids.weight
+    def item_vectors(self, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """(n_items + 1, dim): text projection + ID embedding; the last row is padding. With
+        `rows`, only those items' vectors, in that order."""
+        text = self.get_buffer("text")
+        w = self.ids.weight if rows is None else self.ids.weight[rows]
         if self.proj is not None:
-            w = w + self.proj(self.text)
+            w = w + self.proj(text if rows is None else text[rows])
         return w
 
     def forward(
         self, x: torch.Tensor, items: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Hidden states (batch, T, dim) for left-padded item sequences, and the item vectors
-        (`items`, when given, saves recomputing them: serving passes the trained ones)."""
+        """Hidden states (batch, T, dim) for left-padded sequences of rows of `items`, whose
+        last row is the padding item, and `items` without it. `items` defaults to every item's
+        vector; serving passes the trained ones, sampled training the rows a batch uses."""
         items = self.item_vectors() if items is None else items
         steps = x.shape[1]
         h = self.drop(items[x] + self.pos.weight[:steps].flip(0)[None])
         causal = torch.triu(torch.ones(steps, steps, dtype=torch.bool), 1)
         # padding keys are masked; a padding query still sees itself so no row is all -inf
-        pad = (x == self.n_items)[:, None, :] & ~torch.eye(steps, dtype=torch.bool)[None]
+        padding = x == items.shape[0] - 1
+        pad = padding[:, None, :] & ~torch.eye(steps, dtype=torch.bool)[None]
         mask = (causal[None] | pad).repeat_interleave(self.heads, 0)
-        return self.norm(self.encoder(h, mask=mask)), items[: self.n_items]
+        return self.norm(self.encoder(h, mask=mask)), items[:-1]
 
 
 def layer_norm(x: np.ndarray, w: dict[str, np.ndarray], name: str, eps: float) -> np.ndarray:
@@ -161,6 +167,7 @@ class SASRec(NetRecommender):
         max_len: int = 50,
         temperature: float = 0.07,
         use_text: bool = True,
+        negatives: int | None = None,
         embedder: str | None = None,
         seed: int = 0,
         threads: int | None = None,
@@ -177,6 +184,7 @@ class SASRec(NetRecommender):
             max_len=max_len,
             temperature=temperature,
             use_text=use_text,
+            negatives=negatives,
             embedder=embedder,
             seed=seed,
             threads=threads,
@@ -219,17 +227,30 @@ class SASRec(NetRecommender):
             lengths = np.array([len(s) - 1 for s in seqs])
             opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=0.0)
             temp = float(p["temperature"])
+            negatives = negatives_for(n, p["negatives"])
+            draws = torch.Generator().manual_seed(int(p["seed"]))
 
             def epoch() -> float:
                 total, count = 0.0, 0
                 for idx in length_batches(lengths, int(p["batch_size"]), rng):
                     steps = int(lengths[idx].max())
                     xb, yb = x[idx, -steps:], y[idx, -steps:]
-                    hidden, items = net(xb)
                     target = yb != net.n_items
+                    if negatives:  # only the vectors of the items this batch sees or scores
+                        classes, labels = sampled_classes(yb[target], n, negatives, draws)
+                        rows, where = torch.unique(
+                            torch.cat([classes, xb.flatten(), torch.tensor([n])]),
+                            return_inverse=True,
+                        )  # sorted: the padding item n is the last row
+                        local = where[len(classes) : len(classes) + xb.numel()].view_as(xb)
+                        hidden, items = net(local, net.item_vectors(rows))
+                        items = items[where[: len(classes)]]
+                    else:
+                        hidden, items = net(xb)
+                        labels = yb[target]
                     q = F.normalize(hidden[target], dim=-1)
                     logits = q @ F.normalize(items, dim=-1).T / temp
-                    loss = F.cross_entropy(logits, yb[target])
+                    loss = F.cross_entropy(logits, labels)
                     opt.zero_grad()
                     loss.backward()
                     opt.step()

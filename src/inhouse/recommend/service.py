@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,9 @@ class RecommendService:
             reasons = model.explain_many(history, rec.items) if explain and not rec.fallback else []
         items = []
         for n, (item_id, score) in enumerate(zip(rec.items, rec.scores, strict=True)):
-            # only history items that raised the score
-            because = [(h, c) for h, c in reasons[n] if c > 0][:EXPLAIN_TOP] if reasons else []
+            # only history items that raised the score; reasons come largest first
+            raised = ((h, c) for h, c in reasons[n] if c > 0) if reasons else iter(())
+            because = list(islice(raised, EXPLAIN_TOP))
             items.append(Suggestion(item_id, model.title(item_id), score, because))
         return Response(model.name, user_id, history, items, rec.fallback, rec.notes)
 

@@ -59,16 +59,16 @@ class VectorRecommender(BaseRecommender):
             # a filtered request scores the catalog densely: one matrix-vector product
             return super()._top(histories, k, exclude_seen, allowed)
         queries = np.ascontiguousarray(self._query(histories), dtype=np.float32)
-        extra = max(len(np.unique(h)) for h in histories) if exclude_seen else 0
-        vals, idx = self.index.search(queries, min(n, k + extra))  # one thread for a request
+        if not exclude_seen:
+            vals, idx = self.index.search(queries, k)  # one thread for a request
+            return idx, vals
+        # the search itself skips each history's items: k results, however long the history
         out_i = np.zeros((len(histories), k), np.int64)
         out_v = np.full((len(histories), k), -np.inf, np.float32)
         for row, h in enumerate(histories):
-            keep = idx[row] >= 0
-            if exclude_seen:
-                keep &= ~np.isin(idx[row], h)
-            i, v = idx[row][keep][:k], vals[row][keep][:k]
-            out_i[row, : len(i)], out_v[row, : len(v)] = i, v
+            vals, idx = self.index.search(queries[row : row + 1], k, exclude=np.unique(h))
+            found = idx[0] >= 0
+            out_i[row, : found.sum()], out_v[row, : found.sum()] = idx[0][found], vals[0][found]
         return out_i, out_v
 
     def explain_many(
