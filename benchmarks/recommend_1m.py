@@ -17,14 +17,18 @@ How the catalog is made (synthetic around real data, for the scale test only):
 Systems: popularity, cooc (the default blend's parameters), offshelf-text over the synthetic
 vectors (HNSW index M=32, efConstruction=64, `--ef` at search; built once, saved, loaded by the
 serving process), a blend of those three with fixed weights (not tuned: tuning scores the
-validation users densely, 1M columns each), and ALS (registry defaults, fitted on these events)
-served through an IVF-PQ index with exact re-rank over its item factors (`ALS_INDEX`), with
-recall@10 of its answers against its exact (dense) answers for the same users. 71 % of the
-items have no events and all-zero factors, which the index leaves out. IVF rather than HNSW:
-an HNSW graph (M=32, efSearch 128) over the factors found only 0.64 of the exact top-10 in
-this script's previous run (0.54 with the zero rows in). EASE is skipped: its dense item x
-item inverse alone is 1e6^2 x 4 bytes = 4 TB in float32 (3,725 GiB), against 24 GiB.
-SASRec, two-tower and text-tuned are not run here: see NOT_RUN.
+validation users densely, 1M columns each), and the systems that learn item vectors, fitted on
+these events, each served through an IVF-PQ index with exact re-rank (`FACTOR_INDEX`):
+- ALS (registry defaults). 71 % of the items have no events and all-zero factors, which the
+  index leaves out. IVF rather than HNSW: an HNSW graph (M=32, efSearch 128) over the factors
+  found only 0.64 of the exact top-10 (0.54 with the zero rows in);
+- SASRec and two-tower (`NEURAL`), their item text taken to be the synthetic vectors. Over
+  1M items they train with sampled softmax (the batch's targets + 4,096 uniform negatives)
+  and sparse updates of their ID tables, for fewer epochs than the registry's defaults
+  (`NEURAL`). The fit is timed; its answers are not meaningful.
+For each vector system, recall@10 of its served answers against its exact (dense) answers for
+the same users. EASE is skipped: its dense item x item inverse alone is 1e6^2 x 4 bytes = 4 TB
+in float32 (3,725 GiB), against 24 GiB. text-tuned is not run: see NOT_RUN.
 
 Each system is served in its own process (`RecommendService`, loaded from disk as in
 production): 20 warm-up requests, then `for_user(user, k=10)` (explanations included) for 1,000
@@ -59,15 +63,26 @@ USERS = 1000
 COOC = {"window": 5, "decay": 0.8, "backward": 1.0, "history_decay": 0.6, "alpha": 0.0}
 TEXT = {"mode": "history", "history_decay": 0.5}
 HNSW = {"M": 32, "efConstruction": 64}
-ALS_INDEX = {"nlist": 1024, "m": 16, "nprobe": 128, "k_factor": 16}  # ivfpq, 64-d factors
-SYSTEMS = ("popularity", "cooc", "offshelf-text", "blend", "als")
+FACTOR_INDEX = {"nlist": 1024, "m": 16, "nprobe": 128, "k_factor": 16}  # ivfpq, 64/128-d
+NEURAL = {
+    "sasrec": {"epochs": 2},
+    "two-tower": {"epochs": 1},
+}
+INDEXES = {  # system: (folder under the work dir, kind, build parameters)
+    "offshelf-text": ("index", "hnsw", HNSW),
+    "als": ("index-als", "ivfpq", FACTOR_INDEX),
+    "sasrec": ("index-sasrec", "ivfpq", FACTOR_INDEX),
+    "two-tower": ("index-two-tower", "ivfpq", FACTOR_INDEX),
+}
+SYSTEMS = ("popularity", "cooc", "offshelf-text", "blend", "als", "sasrec", "two-tower")
 NOT_RUN = (
-    "not run at 1M items: they train item embeddings for every catalog item on CPU. On Online "
-    "Retail's 3,947 items, fits at 100k events already took 147 s (sasrec) and 110 s "
-    "(two-tower), and extrapolate to about 26 min and 11 min at 1M events "
-    "(benchmarks/results/scaling.json); text-tuned needs real item texts, which the synthetic "
-    "catalog does not have. Their serving path is the same VectorRecommender index search as "
-    "offshelf-text's and als's, measured here"
+    "not run at 1M items: text-tuned fine-tunes its encoder and then embeds every item's text "
+    "with it (torch, sentence-transformers), and the synthetic catalog has vectors, not texts. "
+    "At the 35.1 amazon item texts/s that encoder embeds here (benchmarks/results/"
+    "embed-speed.json, torch-fp32 row) 1M items would take 7.9 h, and 82 min at the int8 ONNX "
+    "export's 204.3/s. Its serving path (query_items=1: the newest item's vector, then the "
+    "index search) is the VectorRecommender search measured here for offshelf-text, als, sasrec "
+    "and two-tower"
 )
 BLEND_WEIGHTS = [1.0, 1.0, 0.3]  # cooc, offshelf-text, popularity: fixed, not tuned
 EASE_NOTE = (
@@ -159,29 +174,32 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     events, notes["events"] = synthetic_events(
         args.items, args.replicas, args.user_fraction, args.seed
     )
-    vectors = make_catalog(args.items, args.seed)[0] if "offshelf-text" in wanted else None
+    vectors = make_catalog(args.items, args.seed)[0] if wanted & set(INDEXES) - {"als"} else None
     notes["make_s"] = round(time.perf_counter() - start, 1)
     print(notes, flush=True)
     fitted = {}
-    for name, params in (("cooc", COOC), ("offshelf-text", TEXT), ("popularity", {}), ("als", {})):
+    if wanted & {"offshelf-text", *NEURAL}:  # the synthetic vectors stand in for item texts
+        from inhouse.recommend.text import TextRecommender
+
+        TextRecommender.embed_items = lambda _self, _catalog: vectors  # type: ignore[method-assign]
+    systems = [("cooc", COOC), ("offshelf-text", TEXT), ("popularity", {}), ("als", {})]
+    for name, params in [*systems, *NEURAL.items()]:
         if name not in wanted:
             continue
         model = make(name, **params)
-        if name == "offshelf-text":
-            model.embed_items = lambda _catalog: vectors  # type: ignore[attr-defined]
         start = time.perf_counter()
         model.fit(events, catalog)
         notes[f"fit_s_{name}"] = round(time.perf_counter() - start, 1)
         print(name, "fitted in", notes[f"fit_s_{name}"], "s", flush=True)
+        if name in NEURAL:  # what was trained, and how its loss went
+            notes[f"fit_params_{name}"] = NEURAL[name]
+            notes[f"train_log_{name}"] = model.train_log  # type: ignore[attr-defined]
         fitted[name] = model
         model.save(work / name)
     if "blend" in wanted:
         members = [fitted["cooc"], fitted["offshelf-text"], fitted["popularity"]]
         Blend.from_fitted(members, BLEND_WEIGHTS).save(work / "blend")
-    for name, folder, kind, params in (
-        ("offshelf-text", "index", "hnsw", HNSW),
-        ("als", "index-als", "ivfpq", ALS_INDEX),
-    ):
+    for name, (folder, kind, params) in INDEXES.items():
         if name not in fitted:
             continue
         item_vectors = fitted[name].item_vectors
@@ -226,7 +244,7 @@ def serve(work: Path, name: str, ef: int) -> dict[str, Any]:
         c for c in [model, *getattr(model, "components", [])] if isinstance(c, VectorRecommender)
     ]
     for system in vector_systems:  # vectors.py rebuilds its index on first use: load it instead
-        folder = work / ("index-als" if system.name == "als" else "index")
+        folder = work / INDEXES[system.name][0]
         index = VectorIndex.load(folder, verify=False)
         assert index.vectors_sha256 == sha256_of(system.item_vectors), "index of other vectors"
         if index.kind == "hnsw":
@@ -245,7 +263,7 @@ def serve(work: Path, name: str, ef: int) -> dict[str, Any]:
     )
     answer = service.for_user(users[0], 10)
     extra = {}
-    if name == "als":  # the index's answers against the exact (dense) top-10 of the same users
+    if name in INDEXES:  # the index's answers against the exact (dense) top-10 of the same users
         extra["recall@10_vs_exact"] = index_recall(model, users)
     return extra | {
         "name": name,
@@ -290,12 +308,16 @@ def row(result: dict[str, Any], ef: int, n_items: int) -> dict[str, Any]:
         "load_s": result["load_s"],
         "served": "RecommendService.for_user(user, k=10), explanations included, one thread, "
         f"{USERS} seeded users after 20 warm-up requests",
-        "vector_index": {"kind": "ivfpq", **ALS_INDEX}
-        if result["name"] == "als"
-        else {"kind": "hnsw", **HNSW, "efSearch": ef},
+        "vector_index": vector_index(result["name"], ef),
         "catalog_items": n_items,
         "example": result["example"],
     }
+
+
+def vector_index(name: str, ef: int) -> dict[str, Any]:
+    """The index a system's row was served through (a blend: its vector member's)."""
+    folder, kind, params = INDEXES.get(name, INDEXES["offshelf-text"])
+    return {"kind": kind, **params} | ({"efSearch": ef} if kind == "hnsw" else {})
 
 
 def main() -> None:
@@ -348,7 +370,7 @@ def main() -> None:
             "metrics": {"p99_ms": None, "p50_ms": None, "memory_gib": None},
             "note": NOT_RUN,
         }
-        for name in ("sasrec", "two-tower", "text-tuned")
+        for name in ("text-tuned",)
     ]
     every = args.systems == ",".join(SYSTEMS)  # a part run keeps the full run's header
     header = {

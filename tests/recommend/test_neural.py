@@ -1,4 +1,5 @@
-"""The softmax classes of the torch-trained systems: every item, or a sample for large catalogs."""
+"""What the torch-trained systems share: softmax classes (every item, or a sample for large
+catalogs) and optimisers (sparse updates of the ID tables when sampling)."""
 
 import pytest
 import torch
@@ -7,6 +8,7 @@ from inhouse.errors import ConfigError
 from inhouse.recommend.neural import (
     FULL_SOFTMAX_MAX,
     SAMPLED_NEGATIVES,
+    adam,
     negatives_for,
     sampled_classes,
 )
@@ -27,3 +29,20 @@ def test_sampled_classes_hold_every_target_once() -> None:
     assert torch.equal(classes[labels], targets)
     assert torch.equal(classes, torch.unique(classes))  # sorted, no repeats
     assert 4 <= len(classes) <= 53 and int(classes.max()) < 10_000
+
+
+def test_sampled_training_updates_id_tables_sparsely() -> None:
+    from inhouse.recommend.two_tower import TwoTowerNet
+
+    net = TwoTowerNet(torch.randn(6, 8), dim=8, max_len=3, dropout=0.0)
+    dense, sparse = adam(net, 0.01, sparse_ids=True)
+    assert isinstance(sparse, torch.optim.SparseAdam)
+    assert [p for g in sparse.param_groups for p in g["params"]] == [net.ids.weight]
+    assert len(adam(net, 0.01, sparse_ids=False)) == 1
+    vectors = net.item_vectors(torch.tensor([1, 4]))
+    vectors.sum().backward()
+    grad = net.ids.weight.grad
+    assert grad is not None and grad.is_sparse
+    assert sorted(grad.coalesce().indices()[0].tolist()) == [1, 4]  # only the rows used
+    dense.step()
+    sparse.step()

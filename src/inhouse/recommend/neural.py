@@ -45,6 +45,19 @@ def sampled_classes(
     return classes, where[: len(targets)]
 
 
+def adam(net: nn.Module, lr: float, sparse_ids: bool) -> list[torch.optim.Optimizer]:
+    """AdamW over `net`'s parameters. With `sparse_ids` (sampled training, which looks the ID
+    embeddings `ids.weight` up with sparse gradients), those tables get `SparseAdam` instead:
+    it updates only the rows a batch used, where a dense step over a 1M-row table costs most of
+    the batch's time."""
+    ids = [w for name, w in net.named_parameters() if sparse_ids and name.endswith("ids.weight")]
+    rest = [w for w in net.parameters() if all(w is not i for i in ids)]
+    out: list[torch.optim.Optimizer] = [torch.optim.AdamW(rest, lr=lr, weight_decay=0.0)]
+    if ids:
+        out.append(torch.optim.SparseAdam(ids, lr=lr))
+    return out
+
+
 def gelu(x: np.ndarray) -> np.ndarray:
     """Exact (erf) GELU, as `torch.nn.GELU()`, for the numpy serving paths."""
     from scipy.special import erf

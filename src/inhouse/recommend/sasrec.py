@@ -23,7 +23,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from inhouse.recommend.base import Interactions
-from inhouse.recommend.neural import NetRecommender, gelu, negatives_for, sampled_classes
+from inhouse.recommend.neural import (
+    NetRecommender,
+    adam,
+    gelu,
+    negatives_for,
+    sampled_classes,
+)
 from inhouse.recommend.text import TextRecommender
 from inhouse.tune.batching import length_batches
 
@@ -61,7 +67,10 @@ class SASRecNet(nn.Module):
         """(n_items + 1, dim): text projection + ID embedding; the last row is padding. With
         `rows`, only those items' vectors, in that order."""
         text = self.get_buffer("text")
-        w = self.ids.weight if rows is None else self.ids.weight[rows]
+        if rows is None:
+            w = self.ids.weight
+        else:  # sparse gradients: the optimiser touches only these rows (`neural.adam`)
+            w = F.embedding(rows, self.ids.weight, padding_idx=self.n_items, sparse=True)
         if self.proj is not None:
             w = w + self.proj(text if rows is None else text[rows])
         return w
@@ -225,9 +234,9 @@ class SASRec(NetRecommender):
             x = torch.from_numpy(pad_left([s[:-1] for s in seqs], max_len, n))
             y = torch.from_numpy(pad_left([s[1:] for s in seqs], max_len, n))
             lengths = np.array([len(s) - 1 for s in seqs])
-            opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=0.0)
             temp = float(p["temperature"])
             negatives = negatives_for(n, p["negatives"])
+            opts = adam(net, float(p["lr"]), sparse_ids=negatives > 0)
             draws = torch.Generator().manual_seed(int(p["seed"]))
 
             def epoch() -> float:
@@ -251,9 +260,11 @@ class SASRec(NetRecommender):
                     q = F.normalize(hidden[target], dim=-1)
                     logits = q @ F.normalize(items, dim=-1).T / temp
                     loss = F.cross_entropy(logits, labels)
-                    opt.zero_grad()
+                    for opt in opts:
+                        opt.zero_grad()
                     loss.backward()
-                    opt.step()
+                    for opt in opts:
+                        opt.step()
                     total += loss.item() * int(target.sum())
                     count += int(target.sum())
                 return total / max(count, 1)

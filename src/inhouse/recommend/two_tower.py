@@ -25,7 +25,13 @@ from torch import nn
 
 from inhouse.errors import ConfigError
 from inhouse.recommend.base import Interactions
-from inhouse.recommend.neural import NetRecommender, gelu, negatives_for, sampled_classes
+from inhouse.recommend.neural import (
+    NetRecommender,
+    adam,
+    gelu,
+    negatives_for,
+    sampled_classes,
+)
 from inhouse.recommend.text import TextRecommender
 from inhouse.tune.batching import shuffled_batches
 
@@ -49,7 +55,9 @@ class TwoTowerNet(nn.Module):
     def item_vectors(self, rows: torch.Tensor | None = None) -> torch.Tensor:
         """(n_items, dim) item vectors (padding row excluded); with `rows`, those items'."""
         if rows is not None:
-            picked: torch.Tensor = self.item(self.get_buffer("text")[rows]) + self.ids.weight[rows]
+            # sparse gradients: the optimiser touches only these rows (`neural.adam`)
+            ids = F.embedding(rows, self.ids.weight, padding_idx=self.n_items, sparse=True)
+            picked: torch.Tensor = self.item(self.get_buffer("text")[rows]) + ids
             return picked
         vectors: torch.Tensor = self.item(self.text) + self.ids.weight
         return vectors[: self.n_items]
@@ -188,9 +196,9 @@ class TwoTower(NetRecommender):
         for i, net in enumerate(self.net.nets()):
             if i:  # tower 0 continues the stream seeded in _setup_torch
                 torch.manual_seed(int(p["seed"]) + i)
-            opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=0.0)
+            opts = adam(net, float(p["lr"]), sparse_ids=negatives > 0)
 
-            def epoch(net: TwoTowerNet = net, opt: torch.optim.Optimizer = opt) -> float:
+            def epoch(net: TwoTowerNet = net, opts: list[torch.optim.Optimizer] = opts) -> float:
                 total = 0.0
                 for idx in shuffled_batches(len(x), size):
                     if negatives:  # only the vectors of the items this batch sees or scores
@@ -208,9 +216,11 @@ class TwoTower(NetRecommender):
                         items = net.item_vectors()
                         logits, labels = net.query(x[idx], items) @ items.T, y[idx]
                     loss = F.cross_entropy(logits, labels)
-                    opt.zero_grad()
+                    for opt in opts:
+                        opt.zero_grad()
                     loss.backward()
-                    opt.step()
+                    for opt in opts:
+                        opt.step()
                     total += loss.item() * len(idx)
                 return total / len(x)
 
