@@ -68,12 +68,17 @@ NEURAL = {
     "sasrec": {"epochs": 2},
     "two-tower": {"epochs": 1},
 }
+# nprobe per system from the `nprobe_sweep` of each row: ALS's recall fell to 0.909 at 64
+# (its factors crowd few lists); sasrec's and two-tower's recall is flat from 16 to 128
+NEURAL_INDEX = FACTOR_INDEX | {"nprobe": 32}
 INDEXES = {  # system: (folder under the work dir, kind, build parameters)
     "offshelf-text": ("index", "hnsw", HNSW),
     "als": ("index-als", "ivfpq", FACTOR_INDEX),
-    "sasrec": ("index-sasrec", "ivfpq", FACTOR_INDEX),
-    "two-tower": ("index-two-tower", "ivfpq", FACTOR_INDEX),
+    "sasrec": ("index-sasrec", "ivfpq", NEURAL_INDEX),
+    "two-tower": ("index-two-tower", "ivfpq", NEURAL_INDEX),
 }
+SWEEP = (16, 32, 64, 128)  # nprobe values whose recall@10 each IVF-PQ row records
+SWEEP_USERS = 300
 SYSTEMS = ("popularity", "cooc", "offshelf-text", "blend", "als", "sasrec", "two-tower")
 NOT_RUN = (
     "not run at 1M items: text-tuned fine-tunes its encoder and then embeds every item's text "
@@ -249,6 +254,9 @@ def serve(work: Path, name: str, ef: int) -> dict[str, Any]:
         assert index.vectors_sha256 == sha256_of(system.item_vectors), "index of other vectors"
         if index.kind == "hnsw":
             index.set_search_params(efSearch=ef)
+        else:  # search-time parameters as INDEXES says now, whatever the build saved
+            params = INDEXES[system.name][2]
+            index.set_search_params(nprobe=params["nprobe"], k_factor=params["k_factor"])
         system._index = index
     if name == "blend":  # the saved blend may predate the current default
         from inhouse.recommend.blend import CANDIDATES
@@ -265,6 +273,14 @@ def serve(work: Path, name: str, ef: int) -> dict[str, Any]:
     extra = {}
     if name in INDEXES:  # the index's answers against the exact (dense) top-10 of the same users
         extra["recall@10_vs_exact"] = index_recall(model, users)
+        if model.index.kind == "ivfpq":
+            chosen = model.index.params["nprobe"]
+            extra["nprobe_sweep"] = {}
+            for nprobe in SWEEP:
+                model.index.set_search_params(nprobe=nprobe)
+                recall = index_recall(model, users[:SWEEP_USERS])
+                extra["nprobe_sweep"][f"recall@10 at nprobe {nprobe}"] = recall
+            model.index.set_search_params(nprobe=chosen)
     return extra | {
         "name": name,
         "load_s": round(load_s, 1),
@@ -300,6 +316,7 @@ def row(result: dict[str, Any], ef: int, n_items: int) -> dict[str, Any]:
             "memory_gib": result["memory_gib"],
         }
         | ({"recall@10": result["recall@10_vs_exact"]} if "recall@10_vs_exact" in result else {}),
+        **({"nprobe_sweep": result["nprobe_sweep"]} if "nprobe_sweep" in result else {}),
         "latency_ms": {k: round(v, 3) for k, v in latency.items()},
         "cpu_latency_ms": result["timing"]["cpu_latency_ms"],
         "cpu_ms_per_request": result["timing"]["cpu_ms_per_request"],

@@ -114,28 +114,33 @@ class SASRecWeights:
 
     def hidden(self, x: np.ndarray) -> np.ndarray:
         """The final hidden state of each left-padded sequence `x` (batch, T): `forward`'s
-        last position."""
+        last position. The last layer computes only that position's query and feed-forward
+        (the other positions feed it only as keys and values)."""
         w, heads, eps = self.w, self.net.heads, self.eps
         batch, steps = x.shape
         h = self.items[x] + w["pos.weight"][:steps][::-1][None]
         blocked = np.triu(np.ones((steps, steps), bool), 1)[None] | (
             (x == self.net.n_items)[:, None, :] & ~np.eye(steps, dtype=bool)[None]
         )
-        for i in range(len(self.net.encoder.layers)):
+        layers = len(self.net.encoder.layers)
+        for i in range(layers):
             at = f"encoder.layers.{i}."
+            if i == layers - 1:  # from here on, only the last position
+                blocked = blocked[:, -1:]
             a = layer_norm(h, w, at + "norm1", eps)
             qkv = a @ w[at + "self_attn.in_proj_weight"].T + w[at + "self_attn.in_proj_bias"]
             q, k, v = (
                 t.reshape(batch, steps, heads, -1).transpose(0, 2, 1, 3)
                 for t in np.split(qkv, 3, axis=-1)
             )
+            q = q[:, :, -blocked.shape[1] :]
             scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(q.shape[-1]))
             scores = np.where(blocked[:, None], -np.inf, scores)
             weights = np.exp(scores - scores.max(-1, keepdims=True))
             weights /= weights.sum(-1, keepdims=True)
-            mixed = (weights @ v).transpose(0, 2, 1, 3).reshape(batch, steps, -1)
+            mixed = (weights @ v).transpose(0, 2, 1, 3).reshape(batch, q.shape[2], -1)
             h = (
-                h
+                h[:, -q.shape[2] :]
                 + mixed @ w[at + "self_attn.out_proj.weight"].T
                 + w[at + "self_attn.out_proj.bias"]
             )
