@@ -195,6 +195,8 @@ class BaseRecommender:
     # whether `explain_many` is cheap next to scoring (exact sums, or a leave-one-out over a
     # numpy query): a blend explains through such components only
     cheap_explanations: ClassVar[bool] = False
+    # how many most recent distinct history items a leave-one-out explanation drops in turn
+    explain_recent: ClassVar[int] = EXPLAIN_RECENT
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = dict(params)
@@ -521,7 +523,7 @@ class BaseRecommender:
     def explain(self, history: list[str], item_id: str) -> list[tuple[str, float]]:
         """History items that contributed most to `item_id`'s score, largest first.
 
-        Default: leave-one-out over the `EXPLAIN_RECENT` most recent distinct history items
+        Default: leave-one-out over the `explain_recent` most recent distinct history items
         (how much the score drops without each). Item-graph and text systems override
         `explain_many` with exact sums.
         """
@@ -535,7 +537,8 @@ class BaseRecommender:
         """`explain` for several items of one history, scoring the leave-one-out variants once."""
         if type(self).explain is not BaseRecommender.explain:
             return [self.explain(history, i) for i in item_ids]
-        known = [h for h in dict.fromkeys(reversed(history)) if h in self.items][:EXPLAIN_RECENT]
+        recent = dict.fromkeys(reversed(history))
+        known = [h for h in recent if h in self.items][: self.explain_recent]
         if not known:
             return [[] for _ in item_ids]
         variants = [history] + [[h for h in history if h != drop] for drop in known]

@@ -59,11 +59,10 @@ def adam(net: nn.Module, lr: float, sparse_ids: bool) -> list[torch.optim.Optimi
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, as `torch.nn.GELU()`, for the numpy serving paths."""
-    from scipy.special import erf
-
-    out: np.ndarray = x * 0.5 * (1.0 + erf(x / np.float32(np.sqrt(2.0))))
-    return out.astype(np.float32, copy=False)
+    """Exact (erf) GELU, as `torch.nn.GELU()`, for the numpy serving paths: torch's kernel on
+    the same memory, much faster than scipy's `erf` on serving-sized blocks."""
+    out: np.ndarray = torch.nn.functional.gelu(torch.from_numpy(np.asarray(x))).numpy()
+    return out
 
 
 class NetRecommender(VectorRecommender):

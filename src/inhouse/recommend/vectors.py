@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from inhouse.models.index import VectorIndex
-from inhouse.recommend.base import EXPLAIN_RECENT, BaseRecommender
+from inhouse.recommend.base import BaseRecommender
 
 
 class VectorRecommender(BaseRecommender):
@@ -78,7 +78,7 @@ class VectorRecommender(BaseRecommender):
         if type(self).explain is not BaseRecommender.explain:
             return [self.explain(history, i) for i in item_ids]
         encoded, _ = self.items.encode(history)
-        recent = list(dict.fromkeys(reversed(encoded.tolist())))[:EXPLAIN_RECENT]
+        recent = list(dict.fromkeys(reversed(encoded.tolist())))[: self.explain_recent]
         if not recent:
             return [[] for _ in item_ids]
         variants = [encoded] + [encoded[encoded != drop] for drop in recent]
