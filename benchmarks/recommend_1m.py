@@ -78,7 +78,7 @@ NEURAL = {
     "sasrec": {"epochs": 2},
     "two-tower": {"epochs": 1},
 }
-# nprobe per system from the `nprobe_sweep` of each row: ALS's recall fell to 0.909 at 64
+# nprobe per system from the `nprobe_sweep` of each row: ALS's recall fell to 0.908 at 64
 # (its factors crowd few lists); sasrec's and two-tower's recall is flat from 16 to 128
 NEURAL_INDEX = FACTOR_INDEX | {"nprobe": 32}
 INDEXES = {  # system: (folder under the work dir, kind, build parameters)
