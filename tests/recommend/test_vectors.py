@@ -45,3 +45,12 @@ def test_the_search_skips_seen_items_instead_of_asking_for_more() -> None:
     ids, _ = model.recommend([history], k=2)
     assert len(ids[0]) == 2 and not set(ids[0]) & set(history)
     assert searched == [(2, [0, 1, 2, 3, 4, 5])]  # k results, the history skipped in FAISS
+
+
+def test_fewer_items_left_than_k_pads_with_minus_infinity() -> None:
+    model = make("als", factors=2, regularization=0.01, iterations=30)
+    model.fit(cb.events(), cb.catalog())
+    seen = [f"a{i}" for i in range(6)] + [f"b{i}" for i in range(4)]  # 10 of the 12 items
+    ids, vals = model.recommend([seen], k=5)
+    assert sorted(ids[0]) == ["b4", "b5"]  # only what is left, no padding id
+    assert np.isfinite(vals[0][:2]).all() and np.isneginf(vals[0][2:]).all()

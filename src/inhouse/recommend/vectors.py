@@ -59,16 +59,18 @@ class VectorRecommender(BaseRecommender):
             # a filtered request scores the catalog densely: one matrix-vector product
             return super()._top(histories, k, exclude_seen, allowed)
         queries = np.ascontiguousarray(self._query(histories), dtype=np.float32)
-        if not exclude_seen:
+        if exclude_seen:  # the search skips each history's items: k results, however long it is
+            rows = [
+                self.index.search(q[None], k, exclude=np.unique(h))
+                for q, h in zip(queries, histories, strict=True)
+            ]
+            vals, idx = np.concatenate([v for v, _ in rows]), np.concatenate([i for _, i in rows])
+        else:
             vals, idx = self.index.search(queries, k)  # one thread for a request
-            return idx, vals
-        # the search itself skips each history's items: k results, however long the history
-        out_i = np.zeros((len(histories), k), np.int64)
-        out_v = np.full((len(histories), k), -np.inf, np.float32)
-        for row, h in enumerate(histories):
-            vals, idx = self.index.search(queries[row : row + 1], k, exclude=np.unique(h))
-            found = idx[0] >= 0
-            out_i[row, : found.sum()], out_v[row, : found.sum()] = idx[0][found], vals[0][found]
+        # FAISS marks "nothing found" with id -1 (and a finite score): pad with -inf instead
+        found = idx >= 0
+        out_i = np.where(found, idx, 0).astype(np.int64)
+        out_v = np.where(found, vals, -np.inf).astype(np.float32)
         return out_i, out_v
 
     def explain_many(
