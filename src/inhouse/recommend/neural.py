@@ -45,6 +45,18 @@ def sampled_classes(
     return classes, where[: len(targets)]
 
 
+def batch_rows(
+    classes: torch.Tensor, inputs: torch.Tensor, pad: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The distinct items a sampled batch uses (its `classes` and `inputs`, and the padding item
+    `pad` when given: the largest id, so the last row), sorted; and where each class and each
+    input sits among them (`inputs`' shape)."""
+    parts = [classes, inputs.flatten()] + ([torch.tensor([pad])] if pad is not None else [])
+    rows, where = torch.unique(torch.cat(parts), return_inverse=True)
+    local = where[len(classes) : len(classes) + inputs.numel()].view_as(inputs)
+    return rows, where[: len(classes)], local
+
+
 def adam(net: nn.Module, lr: float, sparse_ids: bool) -> list[torch.optim.Optimizer]:
     """AdamW over `net`'s parameters. With `sparse_ids` (sampled training, which looks the ID
     embeddings `ids.weight` up with sparse gradients), those tables get `SparseAdam` instead:

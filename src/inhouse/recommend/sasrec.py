@@ -26,6 +26,7 @@ from inhouse.recommend.base import Interactions
 from inhouse.recommend.neural import (
     NetRecommender,
     adam,
+    batch_rows,
     gelu,
     negatives_for,
     sampled_classes,
@@ -259,13 +260,9 @@ class SASRec(NetRecommender):
                     target = yb != net.n_items
                     if negatives:  # only the vectors of the items this batch sees or scores
                         classes, labels = sampled_classes(yb[target], n, negatives, draws)
-                        rows, where = torch.unique(
-                            torch.cat([classes, xb.flatten(), torch.tensor([n])]),
-                            return_inverse=True,
-                        )  # sorted: the padding item n is the last row
-                        local = where[len(classes) : len(classes) + xb.numel()].view_as(xb)
+                        rows, at, local = batch_rows(classes, xb, pad=n)  # padding: last row
                         hidden, items = net(local, net.item_vectors(rows))
-                        items = items[where[: len(classes)]]
+                        items = items[at]
                     else:
                         hidden, items = net(xb)
                         labels = yb[target]

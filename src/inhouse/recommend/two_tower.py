@@ -28,6 +28,7 @@ from inhouse.recommend.base import Interactions
 from inhouse.recommend.neural import (
     NetRecommender,
     adam,
+    batch_rows,
     gelu,
     negatives_for,
     sampled_classes,
@@ -204,14 +205,10 @@ class TwoTower(NetRecommender):
                     if negatives:  # only the vectors of the items this batch sees or scores
                         classes, labels = sampled_classes(y[idx], net.n_items, negatives, draws)
                         xb = x[idx]
-                        rows, where = torch.unique(
-                            torch.cat([classes, xb.flatten().clamp(max=net.n_items - 1)]),
-                            return_inverse=True,
-                        )
+                        rows, at, local = batch_rows(classes, xb.clamp(max=net.n_items - 1))
                         items = net.item_vectors(rows)
-                        local = where[len(classes) :].view_as(xb)
                         queries = net.query(local, items, pad=xb == net.n_items)
-                        logits = queries @ items[where[: len(classes)]].T
+                        logits = queries @ items[at].T
                     else:
                         items = net.item_vectors()
                         logits, labels = net.query(x[idx], items) @ items.T, y[idx]
