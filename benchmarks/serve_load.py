@@ -1,15 +1,20 @@
 """Load on `inhouse serve` with `wrk` on loopback, beside the in-process figures of the same
 requests, for /v1/support/route and /v1/embeddings with dynamic batching off and on.
 
-    python benchmarks/serve_load.py --seconds 5 --connections 16 --out benchmarks/results/serve.json
+    python benchmarks/serve_load.py --seconds 5 --workers 2 --out benchmarks/results/serve.json
 
 For each endpoint it measures, in this process, the CPU seconds and wall latency of one
 unbatched request (the service call alone), so the in-process ceiling is cores / CPU seconds,
 with the threads one server worker has (`worker_threads`: cores // workers when workers > 1).
 Then, for each batching setting, it starts the real server (`inhouse serve --workers N`, a
-separate process) and drives it with wrk: `--connections` at once for req/s, p50 and p99, and
-one connection for the server's latency; the overhead is that latency minus the in-process
-latency at the same percentile. `in_process_lone_through_batcher` is one request at a time
+separate process) and drives it with wrk at each of the `--connections` levels for req/s, p50
+and p99; a row's figures are those of the level with the most req/s whose p99 is within the
+endpoint's SLO (`--slo-ms`, `--recommend-slo-ms`: the issue's p99 bounds), and the row keeps
+every level in `sweep`. The overhead is measured on one connection, request by request: the
+client's latency minus the wall time of that same request's model call, which the server
+reports in `x-inhouse-compute-ms` (`paired`). Two separate runs, in process and through the
+server, drift apart on a shared machine by more than the overhead itself; a paired difference
+does not. `in_process_lone_through_batcher` is one request at a time
 through the endpoint's batcher with the row's window: what the window costs a lone request.
 `rss_growth` is the server's resident memory after the load
 runs over before them (a short run, not a soak). It serves the tests' tiny artifacts (a
@@ -99,13 +104,15 @@ def in_process(models: Any, path: str, n: int) -> dict[str, float]:
     }
 
 
-def lone_through_batcher(models: Any, path: str, window_ms: float, n: int) -> dict[str, float]:
+def lone_through_batcher(
+    models: Any, path: str, window_ms: float, max_batch: int, n: int
+) -> dict[str, float]:
     """Wall latency (ms) of one request at a time through the endpoint's batcher, counted in
     flight as the server counts its requests (`serve.batching.Arrivals`)."""
     from inhouse.serve.batching import Arrivals, Batchers
 
     arrivals = Arrivals()
-    batchers = Batchers.of(models, window_ms, 32, arrivals)
+    batchers = Batchers.of(models, window_ms, max_batch, arrivals)
     call = {
         "/v1/support/route": lambda: batchers.route["bank-router"](TEXT),
         "/v1/embeddings": lambda: batchers.embed["all-MiniLM-L6-v2"]([TEXT]),
@@ -290,44 +297,105 @@ def row(
     path: str,
     workers: int,
     args: Any,
-    loaded: dict[str, Any],
-    alone: dict[str, Any],
+    measured: tuple[Any, Any, float, list[dict[str, Any]]],
     ref: dict[str, float],
-    growth: float,
-    connections: int,
+    slo: float,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One result row: the loaded run's figures, the overhead at one connection against the
-    in-process call, the in-process ceiling."""
+    """One result row: the loaded figures at the best level within the p99 `slo`, the overhead
+    paired request by request at one connection, the in-process ceiling."""
+    chosen, alone, growth, sweep = measured
+    loaded = {k: v for k, v in chosen.items() if k != "connections"}
     return {
         "name": name,
         "kind": "in-house",
         "endpoint": path,
         "workers": workers,
-        "connections": connections,
+        "connections": chosen["connections"],
         "seconds": args.seconds,
+        "slo_p99_ms": slo,
         **extra,
         "metrics": {
             **loaded,
-            "overhead_p50_ms": round(alone["p50_ms"] - ref["p50_ms"], 3),
-            "overhead_p99_ms": round(alone["p99_ms"] - ref["p99_ms"], 3),
+            "overhead_p50_ms": alone["overhead_p50_ms"],
+            "overhead_p99_ms": alone["overhead_p99_ms"],
             "inprocess_ceiling_req_per_s": round(ref["ceiling"], 1),
             "rss_growth": round(growth, 4),
         },
+        "ceiling_ratio": round(chosen["req_per_s"] / ref["ceiling"], 3),
+        "sweep": sweep,
         "one_connection": alone,
         "in_process": {k: round(v, 6) for k, v in ref.items()},
     }
 
 
+def paired(url: str, key: str, body: Any, seconds: float) -> dict[str, Any]:
+    """One connection, one request at a time for `seconds`, each request's latency paired with
+    the wall time of its own model call (the server's `x-inhouse-compute-ms`): the server's
+    overhead request by request, immune to the machine drifting between two separate runs.
+
+    A raw keep-alive socket with the requests built beforehand: the client's own cost (tens of
+    microseconds) counts as overhead, so the figure errs high."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    bodies = body if isinstance(body, list) else [body]
+    requests = []
+    for b in bodies:
+        data = json.dumps(b).encode()
+        head = (
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        )
+        requests.append(head.encode() + data)
+    latency, compute, errors = [], [], 0
+    with socket.create_connection((parts.hostname, parts.port)) as conn:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stream = conn.makefile("rb")
+        deadline, i = time.monotonic() + seconds, 0
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            conn.sendall(requests[i % len(requests)])
+            status = stream.readline()
+            headers = {}
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            stream.read(int(headers.get("content-length", 0)))
+            elapsed = (time.perf_counter() - start) * 1000
+            i += 1
+            if not status.split()[1].startswith(b"2") or "x-inhouse-compute-ms" not in headers:
+                errors += 1
+                continue
+            latency.append(elapsed)
+            compute.append(float(headers["x-inhouse-compute-ms"]))
+    over = np.subtract(latency, compute)
+    return {
+        "requests": len(latency),
+        "errors": errors,
+        "p50_ms": round(float(np.percentile(latency, 50)), 3),
+        "p99_ms": round(float(np.percentile(latency, 99)), 3),
+        "compute_p50_ms": round(float(np.percentile(compute, 50)), 3),
+        "overhead_p50_ms": round(float(np.percentile(over, 50)), 3),
+        "overhead_p99_ms": round(float(np.percentile(over, 99)), 3),
+    }
+
+
 def measure(
-    url: str, key: str, path: str, body: Any, args: Any, pid: int, connections: int
-) -> tuple[Any, Any, float]:
-    """Warm up, then one connection (latency), then `connections` (throughput)."""
+    url: str, key: str, path: str, body: Any, args: Any, pid: int, levels: list[int], slo: float
+) -> tuple[Any, Any, float, list[dict[str, Any]]]:
+    """Warm up; one connection, paired (overhead); then wrk at each of `levels` connections.
+    The loaded figures are those of the level with the most req/s whose p99 meets `slo` ms
+    (the lowest level when none does); every level is returned in the sweep."""
     wrk(url + path, key, body, 1, 1)
-    alone = wrk(url + path, key, body, 1, args.seconds)
+    alone = paired(url + path, key, body, args.seconds)
     before = rss_bytes(pid)
-    loaded = wrk(url + path, key, body, connections, args.seconds)
-    return loaded, alone, rss_bytes(pid) / before - 1
+    sweep = [{"connections": c, **wrk(url + path, key, body, c, args.seconds)} for c in levels]
+    growth = rss_bytes(pid) / before - 1
+    meeting = [r for r in sweep if r["p99_ms"] <= slo and r["errors"] == 0]
+    chosen = max(meeting, key=lambda r: r["req_per_s"]) if meeting else sweep[0]
+    return chosen, alone, growth, sweep
 
 
 def soak(url: str, key: str, loads: dict[str, Any], seconds: int, pid: int) -> dict[str, Any]:
@@ -362,20 +430,26 @@ def soak(url: str, key: str, loads: dict[str, Any], seconds: int, pid: int) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--connections", default="4,8,16,32", help="wrk connection levels, comma-separated"
+    )
+    parser.add_argument("--slo-ms", type=float, default=50.0, help="route/embeddings p99")
     parser.add_argument("--workers", type=int, default=1, help="for route and embeddings")
     parser.add_argument("--recommend-workers", type=int, default=2)
     parser.add_argument(
-        "--recommend-connections", type=int, default=None, help="default: --connections"
+        "--recommend-connections", default=None, help="levels; default: --connections"
     )
+    parser.add_argument("--recommend-slo-ms", type=float, default=20.0)
     parser.add_argument("--window-ms", type=float, default=2.0)
+    parser.add_argument("--max-batch", type=int, default=32)
     parser.add_argument("--inprocess-requests", type=int, default=300)
     parser.add_argument("--recommend-dataset", default="online-retail", help="'none' to skip")
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--soak-seconds", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/serve.json"))
     args = parser.parse_args()
-    rec_connections = args.recommend_connections or args.connections
+    levels = [int(c) for c in args.connections.split(",")]
+    rec_levels = [int(c) for c in (args.recommend_connections or args.connections).split(",")]
     rows: list[dict[str, Any]] = []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -395,7 +469,9 @@ def main() -> None:
         with worker_threads(args.workers):
             local = {p: in_process(models, p, args.inprocess_requests) for p in ENDPOINTS}
             lone = {
-                (p, window): lone_through_batcher(models, p, window, args.inprocess_requests)
+                (p, window): lone_through_batcher(
+                    models, p, window, args.max_batch, args.inprocess_requests
+                )
                 for p in ENDPOINTS
                 for window in (0.0, args.window_ms)
             }
@@ -410,26 +486,23 @@ def main() -> None:
         for batching, window in (("off", 0.0), ("on", args.window_ms)):
             folder = root / f"batching-{batching}"
             folder.mkdir()
-            config = config_text(folder, artifacts, {}, f"batch_window_ms = {window}")
+            extra = f"batch_window_ms = {window}\nmax_batch = {args.max_batch}"
+            config = config_text(folder, artifacts, {}, extra)
             key = new_key(config)
             process, url = serve(config, args.workers)
             try:
                 for path, body in ENDPOINTS.items():
-                    loaded, alone, growth = measure(
-                        url, key, path, body, args, process.pid, args.connections
-                    )
-                    batch = {"window_ms": window, "max_batch": 32}
+                    measured = measure(url, key, path, body, args, process.pid, levels, args.slo_ms)
+                    batch = {"window_ms": window, "max_batch": args.max_batch}
                     rows.append(
                         row(
                             f"{path} batching {batching}",
                             path,
                             args.workers,
                             args,
-                            loaded,
-                            alone,
+                            measured,
                             local[path],
-                            growth,
-                            args.connections,
+                            args.slo_ms,
                             batching=batch,
                             in_process_lone_through_batcher=lone[path, window],
                         )  # fmt: skip
@@ -447,8 +520,15 @@ def main() -> None:
             path = "/v1/recommendations"
             try:
                 for name in recommenders:
-                    loaded, alone, growth = measure(
-                        url, key, path, rec_bodies[name], args, process.pid, rec_connections
+                    measured = measure(
+                        url,
+                        key,
+                        path,
+                        rec_bodies[name],
+                        args,
+                        process.pid,
+                        rec_levels,
+                        args.recommend_slo_ms,
                     )
                     rows.append(
                         row(
@@ -456,11 +536,9 @@ def main() -> None:
                             path,
                             args.recommend_workers,
                             args,
-                            loaded,
-                            alone,
+                            measured,
                             rec_local[name],
-                            growth,
-                            rec_connections,
+                            args.recommend_slo_ms,
                             dataset=args.recommend_dataset,
                             users=len(users),
                         )  # fmt: skip
@@ -509,11 +587,15 @@ def main() -> None:
         "dataset": f"one short support message (tests' tiny router, MiniLM); "
         f"{args.recommend_dataset} for recommendations",
         "protocol": (
-            f"wrk on loopback (one thread), {args.connections} connections "
-            f"({rec_connections} for recommendations) for {args.seconds} s for req/s and "
-            f"latency, 1 connection for the overhead against the in-process call "
-            f"of the same request; route and embeddings send {TEXT!r}; recommendations cycle "
-            f"through {len(users)} users of {args.recommend_dataset}, k=10, no explanations"
+            f"wrk on loopback (one thread) at {args.connections} connections "
+            f"({','.join(map(str, rec_levels))} for recommendations), {args.seconds} s each; "
+            f"a row's figures are its level with the most req/s within its p99 SLO "
+            f"({args.slo_ms:g} ms, {args.recommend_slo_ms:g} ms for recommendations), every "
+            f"level in its sweep; the overhead is paired request by request on one connection "
+            f"for {args.seconds} s: client latency minus the server's x-inhouse-compute-ms (the "
+            f"wall time of that request's model call); route and embeddings send {TEXT!r}; "
+            f"recommendations cycle through {len(users)} users of {args.recommend_dataset}, "
+            f"k=10, no explanations"
         ),
         "primary_metric": "req_per_s",
         "machine": {

@@ -201,6 +201,40 @@ def test_workers_share_rate_limits_and_metrics(config: Path) -> None:
     assert 'inhouse_requests_total{endpoint="/v1/models",status="429"} 6.0' in metrics.text
 
 
+def test_workers_share_a_burst_of_connections(config: Path) -> None:
+    import psutil
+
+    with serving(config, "--workers", "2") as (proc, url):
+        port = int(url.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 60
+        while True:  # until both workers listen (the first answered /health already)
+            workers = psutil.Process(proc.pid).children(recursive=True)
+            listening = [
+                w
+                for w in workers
+                if any(c.status == "LISTEN" and c.laddr.port == port for c in w.net_connections())
+            ]
+            if len(listening) == 2:
+                break
+            assert time.monotonic() < deadline, "the second worker did not start"
+            time.sleep(0.1)
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+        try:
+            for c in clients:  # one request on each, so that every connection is accepted
+                c.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            for c in clients:
+                assert c.recv(4096).startswith(b"HTTP/1.1 200")
+            held = []
+            for worker in listening:
+                conns = worker.net_connections(kind="tcp")
+                held.append(sum(c.laddr.port == port and c.status == "ESTABLISHED" for c in conns))
+        finally:
+            for c in clients:
+                c.close()
+    held = sorted(h for h in held if h)
+    assert sum(held) == 16 and len(held) == 2, held  # both workers took some
+
+
 def test_bad_config_is_one_message(monkeypatch, capsys, tmp_path: Path) -> None:
     (tmp_path / "serve.toml").write_text("workers = 2\n")
     code, _, err = run(monkeypatch, capsys, "serve", "--config", str(tmp_path / "serve.toml"))

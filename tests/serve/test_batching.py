@@ -77,7 +77,8 @@ def test_a_lone_call_waits_at_most_the_window_and_zero_turns_batching_off() -> N
     for window_ms in (0, 30):
         batcher = Batcher(run, threading.Lock(), window_ms, 32)
         start = time.perf_counter()
-        assert on_loop(batcher("x")) == [("x", pytest.approx(0.0, abs=0.05))]
+        [(result, cost)] = on_loop(batcher("x"))
+        assert result == "x" and cost.cpu_seconds == pytest.approx(0.0, abs=0.05)
         waited = time.perf_counter() - start
         assert waited < window_ms / 1000 + 0.05, waited
     seen.clear()
@@ -114,16 +115,28 @@ def test_with_arrivals_a_lone_request_runs_at_once_and_waits_only_for_requests_o
     assert arrivals.pending == 0
 
 
-def test_heavy_batches_run_in_a_worker_thread_and_light_ones_on_the_loop() -> None:
+def test_batches_run_in_a_worker_thread_while_the_loop_goes_on() -> None:
     threads: list[str] = []
+    ticks, ticks_while_computing = 0, -1
 
-    def run(items: list[list[str]]) -> list[int]:
+    def run(items: list[str]) -> list[str]:
+        nonlocal ticks_while_computing
         threads.append(threading.current_thread().name)
-        return [len(i) for i in items]
+        time.sleep(0.5)  # a model call: the loop is free meanwhile
+        ticks_while_computing = ticks
+        return items
 
-    batcher = Batcher(run, threading.Lock(), 0, 32, weight=len, inline_weight=4)
-    assert [r for r, _ in on_loop(batcher(["a"] * 4), batcher(["a"] * 5))] == [4, 5]
-    assert threads[0] == threading.current_thread().name and threads[1] != threads[0]
+    batcher = Batcher(run, threading.Lock(), 0, 32)
+
+    async def tick() -> None:
+        nonlocal ticks
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    results = on_loop(batcher("a"), tick())
+    assert results[0][0] == "a" and threads[0] != threading.current_thread().name
+    assert ticks_while_computing == 10  # the loop ran its other task during the batch
 
 
 def test_a_failing_item_fails_alone() -> None:

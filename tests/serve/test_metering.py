@@ -18,10 +18,10 @@ def test_since_spans_and_dates() -> None:
         parse_since("last week")
 
 
-def test_meter_counts_cpu_not_sleep() -> None:
+def test_meter_counts_cpu_not_sleep_and_wall_time_of_both() -> None:
     with Meter() as meter:
         time.sleep(0.05)
-    assert meter.cpu_seconds < 0.02
+    assert meter.cpu_seconds < 0.02 and meter.seconds >= 0.05
     with Meter() as busy:
         sum(i * i for i in range(300_000))
     assert busy.cpu_seconds > 0.005

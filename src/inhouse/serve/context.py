@@ -44,6 +44,7 @@ def context(request: Request) -> Context:
 
 
 def note(request: Request, **values: Any) -> None:
-    """Record facts about this request (model, tokens_in, tokens_out, cpu_seconds, key_name)."""
+    """Record facts about this request (model, tokens_in, tokens_out, key_name, and `cost`: the
+    `metering.Meter` of its model calls)."""
     for name, value in values.items():
         setattr(request.state, name, value)

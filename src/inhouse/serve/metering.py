@@ -2,8 +2,8 @@
 
     >>> with Meter() as meter:
     ...     vectors = embedder.embed(texts)
-    >>> meter.cpu_seconds
-    0.0123
+    >>> meter.cpu_seconds, meter.seconds
+    (0.0123, 0.0125)
 
 Tokens are counted with the bake-off's tokenizers (`inhouse.bakeoff.tokens`), in the family the
 config names, so usage compares to the per-token prices of the APIs the server replaces.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from inhouse.bakeoff.prices import Tokenizer
@@ -23,19 +24,25 @@ from inhouse.errors import InhouseError
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+@dataclass
 class Meter:
-    """CPU time of the current thread between enter and exit (`time.thread_time`)."""
+    """CPU time of the current thread (`time.thread_time`) and wall time between enter and exit,
+    added up over each use. The wall time of a request's model calls is what the server reports
+    as `x-inhouse-compute-ms`; its CPU seconds are what its usage row bills."""
 
-    cpu_seconds = 0.0
+    cpu_seconds: float = 0.0
+    seconds: float = 0.0
+    _start: tuple[float, float] = field(default=(0.0, 0.0), repr=False, compare=False)
 
     def __enter__(self) -> Meter:
-        self._start = time.thread_time()
+        self._start = time.thread_time(), time.perf_counter()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.cpu_seconds += time.thread_time() - self._start
+        self.cpu_seconds += time.thread_time() - self._start[0]
+        self.seconds += time.perf_counter() - self._start[1]
 
 
 def tokens(texts: Sequence[str], tokenizer: Tokenizer) -> int:

@@ -2,7 +2,9 @@
 
 For each request it
 - refuses a body over `max_body_bytes` with 413 (read before the app sees any of it);
-- adds `x-inhouse-processing-ms`, the server's own time until the response started;
+- adds `x-inhouse-processing-ms`, the server's own time until the response started, and
+  `x-inhouse-compute-ms`, the wall time of the model calls that served it (a batch's whole
+  call when it was batched), so a client can tell the server's overhead from the model's time;
 - writes one usage row and one audit line (bodies only when configured, always redacted), and
   updates the Prometheus metrics, before the last byte of the response goes out: a client
   that has its answer has its usage row and audit line committed. `/health` and `/metrics`
@@ -25,6 +27,7 @@ from inhouse.serve.errors import ApiError, error_response
 from inhouse.serve.state import UsageRow
 
 HEADER = "x-inhouse-processing-ms"
+COMPUTE_HEADER = "x-inhouse-compute-ms"
 UNMETERED = {"/health", "/metrics"}
 NO_RESPONSE_BODY = {"/v1/embeddings"}  # vectors, not words: never written to the audit log
 
@@ -76,7 +79,11 @@ class Metering:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
                 ms = (time.perf_counter() - start) * 1000
-                MutableHeaders(scope=message).append(HEADER, f"{ms:.3f}")
+                headers = MutableHeaders(scope=message)
+                headers.append(HEADER, f"{ms:.3f}")
+                cost = notes.get("cost")
+                if cost is not None:
+                    headers.append(COMPUTE_HEADER, f"{cost.seconds * 1000:.3f}")
             elif message["type"] == "http.response.body":
                 if keep_body:
                     seen["chunks"].append(message.get("body", b""))
@@ -121,7 +128,7 @@ class Metering:
         """Write the usage row, the audit line and the metrics of one finished request."""
         ctx, path, status = self.ctx, scope["path"], seen["status"]
         tokens_in, tokens_out = notes.get("tokens_in", 0), notes.get("tokens_out", 0)
-        cpu = notes.get("cpu_seconds", 0.0)
+        cpu = notes["cost"].cpu_seconds if "cost" in notes else 0.0
         usd = cpu * ctx.usd_per_cpu_second
         key_name, model, now = notes.get("key_name"), notes.get("model"), time.time()
         row = UsageRow(now, key_name, path, model, status, tokens_in, tokens_out, cpu, usd)

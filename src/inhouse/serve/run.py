@@ -2,6 +2,7 @@
 
 Uvicorn drains on SIGTERM: it stops accepting, lets in-flight requests finish (up to
 `graceful_seconds`), then exits.
+Several workers run under `serve.workers.Workers`: one listening socket each, on one port.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from inhouse.errors import ConfigError
 from inhouse.serve.app import CONFIG_ENV
 from inhouse.serve.config import load_config
 from inhouse.serve.metrics import MULTIPROC_ENV
 from inhouse.serve.state_registry import open_state
+
+APP = "inhouse.serve.app:app_from_env"  # uvicorn's factory, imported in each worker
 
 
 def serve(
@@ -47,19 +51,24 @@ def serve(
     made = None
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="inhouse-metrics-")
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "timeout_graceful_shutdown": graceful_seconds,
+        "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
+        "ssl_certfile": str(ssl_certfile) if ssl_certfile else None,
+        "log_level": "info",
+        "access_log": config.access_log,
+    }
     try:
-        uvicorn.run(
-            "inhouse.serve.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            timeout_graceful_shutdown=graceful_seconds,
-            ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
-            ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
-            log_level="info",
-            access_log=config.access_log,
-        )
+        if workers == 1:
+            uvicorn.run(APP, **options)
+        else:
+            from inhouse.serve.workers import Workers
+
+            Workers(uvicorn.Config(APP, **options), workers).run()
     finally:
         if made is not None:  # the workers' metric files live as long as the server
             shutil.rmtree(made, ignore_errors=True)

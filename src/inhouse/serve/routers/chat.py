@@ -145,15 +145,15 @@ async def generate(body: ChatRequest, request: Request) -> Any:
     ident, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
     if not body.stream:
 
-        def whole() -> tuple[str, Literal["stop", "length"], float]:
+        def whole() -> tuple[str, Literal["stop", "length"], Meter]:
             with Meter() as meter:
                 pieces = generator.stream(messages, **params)
                 text = "".join(pieces)
-            return text, finish_reason(pieces), meter.cpu_seconds
+            return text, finish_reason(pieces), meter
 
-        text, reason, cpu_seconds = await anyio.to_thread.run_sync(whole)
+        text, reason, cost = await anyio.to_thread.run_sync(whole)
         n_in, n_out = request.state.tokens_in, tokens([text], tokenizer)
-        note(request, tokens_out=n_out, cpu_seconds=cpu_seconds)
+        note(request, tokens_out=n_out, cost=cost)
         return ChatResponse(
             id=ident,
             created=created,
@@ -168,18 +168,18 @@ async def generate(body: ChatRequest, request: Request) -> Any:
         chunk = ChatChunk(id=ident, created=created, model=body.model, choices=choices, **extra)
         return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
 
-    def next_piece() -> tuple[str | None, float]:
-        with Meter() as meter:  # this thread's CPU for this piece
-            piece = next(pieces, None)
-        return piece, meter.cpu_seconds
+    cost = Meter()  # every piece's CPU and wall time, each in its worker thread
+
+    def next_piece() -> str | None:
+        with cost:
+            return next(pieces, None)
 
     async def events() -> AsyncIterator[str]:
         yield event([ChunkChoice(delta=Delta(role="assistant", content=""))])
-        text, cpu = "", 0.0
+        text = ""
         try:
             while True:
-                piece, seconds = await anyio.to_thread.run_sync(next_piece)
-                cpu += seconds
+                piece = await anyio.to_thread.run_sync(next_piece)
                 if piece is None:
                     break
                 text += piece
@@ -188,7 +188,7 @@ async def generate(body: ChatRequest, request: Request) -> Any:
             error = {"message": str(e), "type": "upstream_error", "param": None, "code": None}
             yield f"data: {json.dumps({'error': error})}\n\n"
         n_in, n_out = request.state.tokens_in, tokens([text], tokenizer)
-        note(request, tokens_out=n_out, cpu_seconds=cpu)  # before the last byte: metered
+        note(request, tokens_out=n_out, cost=cost)  # before the last byte: metered
         yield event([ChunkChoice(delta=Delta(), finish_reason=finish_reason(pieces))])
         if with_usage:
             usage = Usage(prompt_tokens=n_in, completion_tokens=n_out, total_tokens=n_in + n_out)

@@ -52,9 +52,9 @@ async def create_embeddings(
             f"shorten them; leave dimensions out or send {embedder.dim}",
             param="dimensions",
         )
-    vectors, cpu_seconds = await ctx.batchers.embed[body.model](texts)
+    vectors, cost = await ctx.batchers.embed[body.model](texts)
     n = tokens(texts, ctx.config.tokenizer)
-    note(request, tokens_in=n, cpu_seconds=cpu_seconds)
+    note(request, tokens_in=n, cost=cost)
     if body.encoding_format == "base64":  # little-endian float32 bytes, as OpenAI sends them
         data = [
             Embedding(index=i, embedding=base64.b64encode(v.astype("<f4").tobytes()).decode())

@@ -31,19 +31,19 @@ async def recommend(
     note(request, model=name)
     service, category, exclude = services[name], body.category, body.exclude
 
-    def answer() -> tuple[Response, float]:
+    def answer() -> tuple[Response, Meter]:
         with Meter() as meter:
             if body.user_id is not None:
                 got = service.for_user(body.user_id, body.k, body.explain, category, exclude)
             else:
                 session = body.item_ids or []
                 got = service.for_items(session, body.k, body.explain, None, category, exclude)
-        return got, meter.cpu_seconds
+        return got, meter
 
     # a recommendation takes well under a millisecond: on the event loop, unless the model
     # lock is held by a long call in a worker thread
-    response, cpu_seconds = await locked(ctx.models.lock, answer)
-    note(request, cpu_seconds=cpu_seconds)
+    response, cost = await locked(ctx.models.lock, answer)
+    note(request, cost=cost)
     items = [
         RecommendedItem(
             item_id=s.item_id,

@@ -50,13 +50,13 @@ async def ask(request: Request, question: str) -> Answer:
     ctx = context(request)
     batcher = ctx.batchers.ask
     assert batcher is not None, "ask() before assistant()"
-    answer, cpu_seconds = await batcher(check_message(question))
+    answer, cost = await batcher(check_message(question))
     tokenizer = ctx.config.tokenizer
     note(
         request,
         tokens_in=tokens([question], tokenizer),
         tokens_out=tokens([answer.answer], tokenizer),
-        cpu_seconds=cpu_seconds,
+        cost=cost,
     )
     return answer
 
@@ -69,9 +69,9 @@ async def route(body: SupportRequest, request: Request, key: SupportKey) -> Rout
     if name not in routers:
         raise unknown_model(body.model, "router", list(routers))
     note(request, model=name)
-    routed, cpu_seconds = await ctx.batchers.route[name](check_message(body.message))
+    routed, cost = await ctx.batchers.route[name](check_message(body.message))
     n = tokens([body.message], ctx.config.tokenizer)
-    note(request, tokens_in=n, cpu_seconds=cpu_seconds)
+    note(request, tokens_in=n, cost=cost)
     return RouteResponse(model=name, **asdict(routed))
 
 
