@@ -15,6 +15,7 @@ from inhouse.models.load import load_embedder
 from inhouse.support.retrieve.base import Retriever, rrf
 from inhouse.support.retrieve.bm25 import BM25Retriever
 from inhouse.support.retrieve.dense import DenseRetriever
+from inhouse.support.retrieve.family import FamilyRetriever, families_of
 from inhouse.support.retrieve.hybrid import HybridRetriever
 from inhouse.support.retrieve.registry import load_retriever, make_retriever
 from inhouse.support.retrieve.tune import TuneConfig
@@ -207,6 +208,39 @@ class TestTunedHybrid(RetrieverContract):
 
     def load(self, path: Path) -> Retriever:
         return load_retriever(path)  # the tuned model travels inside the index
+
+
+class TestFamilyHybrid(RetrieverContract):
+    @classmethod
+    def make(cls) -> Retriever:
+        return make_retriever("family-hybrid", shared_embedder())
+
+
+def test_families_come_from_a_column_or_from_ids_less_their_number() -> None:
+    frame = pl.DataFrame({"article_id": ["fees-01", "fees_2", "fees", "pin"], "title": [""] * 4})
+    assert families_of(frame) == {"fees-01": "fees", "fees_2": "fees", "fees": "fees", "pin": "pin"}
+    named = frame.with_columns(pl.Series("family", ["a", "b", None, "b"]))
+    assert families_of(named) == {"fees-01": "a", "fees_2": "b", "fees": "fees", "pin": "b"}
+
+
+def test_the_first_hits_family_is_raised_with_unranked_siblings() -> None:
+    class Fixed:
+        name, kind, articles = "fixed", "baseline", pl.DataFrame()
+
+        def index(self, articles: pl.DataFrame) -> None:
+            self.articles = articles
+
+        def search(self, queries: list[str], k: int = 10) -> list[list[tuple[str, float]]]:
+            return [[("fees-1", 0.05), ("pin-1", 0.04), ("limits-1", 0.03)][:k] for _ in queries]
+
+    ids = ["fees-1", "pin-1", "limits-1", "fees-2", "fees-3"]
+    family = FamilyRetriever(Fixed(), top=1, weight=3.0)  # type: ignore[arg-type]
+    family.index(pl.DataFrame({"article_id": ids, "title": ids, "body": ids}))
+    hits = family.search(["anything"], k=5)[0]
+    vote = 3.0 / 61  # weight x the first hit's family vote, 1 / (K0 + 1): above pin-1's 0.04
+    assert hits[0] == ("fees-1", pytest.approx(0.05 + vote))
+    assert [a for a, _ in hits[1:3]] == ["fees-2", "fees-3"]  # siblings the inner did not rank
+    assert hits[1][1] == pytest.approx(vote) and [a for a, _ in hits[3:]] == ["pin-1", "limits-1"]
 
 
 def test_rrf_matches_hand_computed_scores() -> None:

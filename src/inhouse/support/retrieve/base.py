@@ -116,6 +116,14 @@ def read_index(path: Path) -> tuple[Path, Manifest]:
     return artifacts.read(path, WORKLOAD)
 
 
+def write_part(folder: Path, retriever: Retriever) -> None:
+    """Write `retriever` (its files and manifest) into the new folder `folder`, as a part of
+    the index being written around it (a hybrid's `part0/`, `part1/`...)."""
+    folder.mkdir()
+    retriever.write(folder)
+    artifacts.write_manifest(folder, retriever.manifest())
+
+
 def save_retriever(retriever: Retriever, root: Path) -> Path:
     """Write a new version of the index under `root` and make it live; returns its folder."""
     return artifacts.save(Path(root), retriever.manifest(), retriever.write)

@@ -27,6 +27,7 @@ from inhouse.models.load import load_embedder
 from inhouse.support.retrieve.base import Hits, Retriever
 from inhouse.support.retrieve.bm25 import BM25Retriever
 from inhouse.support.retrieve.dense import DenseRetriever
+from inhouse.support.retrieve.family import FamilyRetriever, families_of
 from inhouse.support.retrieve.hybrid import HybridRetriever
 from inhouse.support.retrieve.registry import SYSTEMS
 from inhouse.support.retrieve.tune import TuneConfig
@@ -109,6 +110,11 @@ def bench_retrieval(
                 [p for p, _ in parts], name=r.name, k0=r.k0, depth=r.depth, kind=r.kind
             )
             return hybrid, sum(t for _, t in parts)
+        if isinstance(r, FamilyRetriever):
+            inner, seconds = indexed(r.inner)
+            family = FamilyRetriever(inner, name=r.name, top=r.top, weight=r.weight, kind=r.kind)
+            family._families(families_of(data.articles))
+            return family, seconds
         key = _index_key(r)
         if key not in built:
             t0 = time.perf_counter()

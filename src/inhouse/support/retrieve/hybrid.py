@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from inhouse.artifacts import Manifest, write_manifest
+from inhouse.artifacts import Manifest
 from inhouse.models.embedder import Embedder
 from inhouse.support.retrieve.base import (
     Hits,
@@ -16,6 +16,7 @@ from inhouse.support.retrieve.base import (
     retriever_manifest,
     rrf,
     save_retriever,
+    write_part,
 )
 
 
@@ -60,10 +61,7 @@ class HybridRetriever:
 
     def write(self, folder: Path) -> None:
         for i, part in enumerate(self.parts):
-            sub = folder / f"part{i}"
-            sub.mkdir()
-            part.write(sub)
-            write_manifest(sub, part.manifest())
+            write_part(folder / f"part{i}", part)
         self.articles.write_parquet(folder / "articles.parquet")
 
     @classmethod
