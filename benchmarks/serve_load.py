@@ -81,12 +81,16 @@ def worker_threads(workers: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def in_process(models: Any, path: str, n: int) -> dict[str, float]:
-    """CPU seconds and wall latency (ms) of one unbatched request's model call."""
-    call = {
-        "/v1/support/route": lambda: models.routers["bank-router"].route(TEXT),
-        "/v1/embeddings": lambda: models.embedders["all-MiniLM-L6-v2"].embed([TEXT]),
+def in_process(models: Any, path: str, n: int, max_batch: int) -> dict[str, float]:
+    """CPU seconds and wall latency (ms) of one unbatched request's model call; and the CPU
+    seconds per text of one full batch (`max_batch` copies of the text in one call), the least
+    a batched request can cost."""
+    router, embedder = models.routers["bank-router"], models.embedders["all-MiniLM-L6-v2"]
+    call, batched = {
+        "/v1/support/route": (lambda: router.route(TEXT), lambda: router.route_many(many)),
+        "/v1/embeddings": (lambda: embedder.embed([TEXT]), lambda: embedder.embed(many)),
     }[path]
+    many = [TEXT] * max_batch
     for _ in range(20):
         call()
     cpu, wall = [], []
@@ -95,12 +99,18 @@ def in_process(models: Any, path: str, n: int) -> dict[str, float]:
         call()
         cpu.append(time.process_time() - c0)
         wall.append((time.perf_counter() - w0) * 1000)
+    batch_cpu = []
+    for _ in range(max(3, n // max_batch)):
+        c0 = time.process_time()
+        batched()
+        batch_cpu.append((time.process_time() - c0) / max_batch)
     cpu_s = float(np.median(cpu))
     return {
         "cpu_seconds": cpu_s,
         "ceiling": (os.cpu_count() or 1) / cpu_s,
         "p50_ms": float(np.percentile(wall, 50)),
         "p99_ms": float(np.percentile(wall, 99)),
+        "batched_cpu_seconds_per_text": float(np.median(batch_cpu)),
     }
 
 
@@ -467,7 +477,9 @@ def main() -> None:
             recommenders, users = fit_recommenders(root, args.recommend_dataset, args.users)
         models = Models.load(load_config(write_config(root, artifacts)))
         with worker_threads(args.workers):
-            local = {p: in_process(models, p, args.inprocess_requests) for p in ENDPOINTS}
+            local = {
+                p: in_process(models, p, args.inprocess_requests, args.max_batch) for p in ENDPOINTS
+            }
             lone = {
                 (p, window): lone_through_batcher(
                     models, p, window, args.max_batch, args.inprocess_requests

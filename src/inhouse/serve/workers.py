@@ -3,7 +3,8 @@
 Uvicorn's own supervisor gives every worker one shared socket. libuv (under uvloop) accepts
 every waiting connection at each wake-up, so a burst of new keep-alive connections (a load
 balancer's pool, a load generator) lands on whichever worker woke first while the others idle:
-16 connections of 16 on one of two workers, measured with `benchmarks/serve_load.py`.
+16 connections of 16 on one of two workers, seen with `ss` while wrk drove the server as
+`benchmarks/serve_load.py` does (`tests/cli/test_serve.py` checks the spread now).
 
 Here the supervisor binds one socket per worker, all on the same port with `SO_REUSEPORT`, and
 the kernel spreads new connections over them. It keeps each socket open for its slot, so when a

@@ -69,11 +69,12 @@ def _needs_hybrid(
     return HybridRetriever([BM25Retriever(ngrams=2), dense], name="needs-hybrid", k0=k0)
 
 
-# The family vote, chosen on the 30 dev scenarios over top 1/2/3/5/10, weight 0.2 to 10 and
-# three family-size normalisations, with the hybrid over all-mpnet-base-v2 int8: the first
-# hit's family, weight 2 (dev recall@10 0.398 against the hybrid's 0.379). Dev scenarios are
-# about cards and test ones mostly about accounts (10.5 % of test's required articles appear
-# in dev), so nothing is learned from dev's articles, only these two numbers.
+# The family vote, chosen on the 30 dev scenarios over top 1/2/3/5/10 and weight 0.2 to 10,
+# with the hybrid over all-mpnet-base-v2 int8 (`benchmarks/family_grid.py`): the first hit's
+# family, weight 2: dev recall@10 0.398 against the hybrid's 0.379
+# (benchmarks/results/family-grid-bank-help-center.json). Dev scenarios are about cards and
+# test ones mostly about accounts (10.5 % of test's required articles appear in dev, the same
+# file), so nothing is learned from dev's articles, only these two numbers.
 FAMILY_TOP, FAMILY_WEIGHT = 1, 2.0
 
 
