@@ -39,12 +39,12 @@ def main() -> None:
     hybrid = make_retriever("hybrid", load_named_embedder(args.embedder))
     hybrid.index(data.articles)
     ranked = hybrid.search([q.text for q in data.dev], k=DEPTH)
+    family = families_of(data.articles)
     grid = []
     for top in TOPS:
         for weight in WEIGHTS:
-            family = FamilyRetriever(hybrid, top=top, weight=weight)
-            family._families(families_of(data.articles))
-            raised = [family._raised(hits) for hits in ranked]
+            raise_families = FamilyRetriever(hybrid, top=top, weight=weight, family=family)
+            raised = [raise_families.rerank(hits) for hits in ranked]
             grid.append({"top": top, "weight": weight, **retrieval_metrics(raised, data.dev)})
     grid.sort(key=lambda row: -row["recall@10"])
     dev_articles = {a for q in data.dev for a in q.relevant}

@@ -86,11 +86,11 @@ def in_process(models: Any, path: str, n: int, max_batch: int) -> dict[str, floa
     seconds per text of one full batch (`max_batch` copies of the text in one call), the least
     a batched request can cost."""
     router, embedder = models.routers["bank-router"], models.embedders["all-MiniLM-L6-v2"]
+    many = [TEXT] * max_batch
     call, batched = {
         "/v1/support/route": (lambda: router.route(TEXT), lambda: router.route_many(many)),
         "/v1/embeddings": (lambda: embedder.embed([TEXT]), lambda: embedder.embed(many)),
     }[path]
-    many = [TEXT] * max_batch
     for _ in range(20):
         call()
     cpu, wall = [], []

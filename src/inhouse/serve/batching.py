@@ -21,8 +21,8 @@ reading and checking the requests that will make the next batch while the model 
 Runtime and torch release the GIL). Measured with `benchmarks/serve_load.py` (2 workers, 2
 cores, 16 connections) at the commit before this change and after it, minutes apart: batches
 of up to 32 texts on the loop itself gave route 565 req/s at p99 62 ms, in a thread 770 req/s
-at p99 33 ms. If a batch call fails,
-its requests are run one by one, so that only a bad one fails.
+at p99 33 ms. If a batch call fails, its requests are run one by one, so that only a bad one
+fails.
 """
 
 from __future__ import annotations

@@ -243,6 +243,22 @@ def test_the_first_hits_family_is_raised_with_unranked_siblings() -> None:
     assert hits[1][1] == pytest.approx(vote) and [a for a, _ in hits[3:]] == ["pin-1", "limits-1"]
 
 
+def test_the_bench_shares_the_hybrids_index_with_family_hybrid() -> None:
+    from inhouse.datasets.types import RetrievalData, RetrievalQuery
+    from inhouse.support.retrieve.evaluate import bench_retrieval
+
+    queries = [RetrievalQuery(f"q{i}", t, [a]) for i, (t, a) in enumerate(
+        [("bitcoin with my card", "crypto"), ("reset my pin", "pin-reset"),
+         ("cheque clearing time", "cheque"), ("stolen card", "card-lost")]
+    )]  # fmt: skip
+    data = RetrievalData("fixture", articles_frame(), queries[:2], queries[2:], "fixture")
+    rows = {r.name: r for r in bench_retrieval(data, ["hybrid", "family-hybrid"]).systems}
+    hybrid, family = rows["hybrid"], rows["family-hybrid"]
+    assert family.fit_seconds == hybrid.fit_seconds  # one index, built once
+    assert family.encoder == hybrid.encoder is not None  # rows tagged by encoder alike
+    assert family.metrics["mrr"] == 1.0  # each id its own family: the hybrid's order
+
+
 def test_rrf_matches_hand_computed_scores() -> None:
     fused = rrf([[("a", 9.0), ("b", 1.0)], [("b", 5.0), ("c", 4.0)]], k0=1)
     assert fused[0] == ("b", pytest.approx(1 / 3 + 1 / 2))

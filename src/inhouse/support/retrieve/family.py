@@ -28,6 +28,7 @@ from inhouse.support.retrieve.base import (
     Retriever,
     check_queries,
     retriever_manifest,
+    save_retriever,
     write_part,
 )
 
@@ -56,12 +57,14 @@ class FamilyRetriever:
         top: int = 1,
         weight: float = 2.0,
         kind: str = "off-the-shelf",
+        family: dict[str, str] | None = None,
     ) -> None:
+        """`family`: article_id -> family of an `inner` already indexed (`families_of`);
+        `index` sets it otherwise."""
         assert top >= 1 and weight >= 0, "top must be at least 1 and weight not negative"
         self.inner, self.name, self.top, self.weight, self.kind = inner, name, top, weight, kind
         self.articles = inner.articles
-        self.family: dict[str, str] = {}
-        self.members: dict[str, list[str]] = {}
+        self._families(family or {})
 
     @property
     def parts(self) -> list[Retriever]:
@@ -74,17 +77,18 @@ class FamilyRetriever:
         self._families(families_of(articles))
 
     def _families(self, family: dict[str, str]) -> None:
-        self.family = family
+        self.family: dict[str, str] = family
         members: dict[str, list[str]] = defaultdict(list)
         for article, fam in family.items():
             members[fam].append(article)
-        self.members = dict(members)
+        self.members: dict[str, list[str]] = dict(members)
 
     def search(self, queries: Sequence[str], k: int = 10) -> list[Hits]:
         queries = check_queries(queries)
-        return [self._raised(hits)[:k] for hits in self.inner.search(queries, max(k, DEPTH))]
+        return [self.rerank(hits)[:k] for hits in self.inner.search(queries, max(k, DEPTH))]
 
-    def _raised(self, hits: Hits) -> Hits:
+    def rerank(self, hits: Hits) -> Hits:
+        """`hits` (the inner ranking of one query) with its first hits' families raised."""
         votes: dict[str, float] = defaultdict(float)
         for rank, (article, _) in enumerate(hits[: self.top]):
             votes[self.family.get(article, article)] += 1.0 / (K0 + rank + 1)
@@ -95,8 +99,6 @@ class FamilyRetriever:
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def save(self, path: Path) -> None:
-        from inhouse.support.retrieve.base import save_retriever
-
         save_retriever(self, path)
 
     def manifest(self) -> Manifest:
@@ -118,6 +120,5 @@ class FamilyRetriever:
         read_part: Callable[[Path, Embedder | None], Retriever],
     ) -> FamilyRetriever:
         """Read a saved one back; `read_part(folder, embedder)` reads its inner retriever."""
-        retriever = cls(read_part(folder / "part0", embedder), **manifest.parameters)
-        retriever._families(json.loads((folder / "families.json").read_text(encoding="utf-8")))
-        return retriever
+        family = json.loads((folder / "families.json").read_text(encoding="utf-8"))
+        return cls(read_part(folder / "part0", embedder), **manifest.parameters, family=family)
