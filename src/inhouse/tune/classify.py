@@ -3,6 +3,11 @@ linear head over mean-pooled states, the lowest `frozen_layers` blocks kept fixe
 
 Batches are cut from length-sorted texts (little padding, much faster on CPU) and visited in
 a seeded random order; warm-up 10 % then linear decay; label smoothing.
+
+With `soft_targets` (a teacher's class probabilities, one row per text, columns in sorted class
+order) the loss is knowledge distillation (Hinton et al., 2015): `distill_weight` × the
+KL divergence from the teacher's distribution to the student's, both softened by
+`temperature` and scaled by its square, plus the rest × the hard-label cross-entropy.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ def classify_tune(
     max_steps: int | None = None,
     seed: int = 0,
     progress: bool = True,
+    soft_targets: np.ndarray | None = None,
+    distill_weight: float = 0.5,
+    temperature: float = 2.0,
 ) -> dict[str, float]:
     """Tune a `SentenceTransformer` (first module a Hugging Face encoder) in place.
 
@@ -53,6 +61,16 @@ def classify_tune(
     classes = sorted(set(intents))
     index = {c: i for i, c in enumerate(classes)}
     y = torch.tensor([index[i] for i in intents])
+    teacher = None
+    if soft_targets is not None:
+        if soft_targets.shape != (len(texts), len(classes)):
+            expected = (len(texts), len(classes))
+            raise ValueError(
+                f"soft_targets has shape {soft_targets.shape}; expected {expected} "
+                "(one row per text, one column per intent in sorted order)"
+            )
+        soft = np.log(np.clip(soft_targets, 1e-8, None)) / temperature
+        teacher = torch.softmax(torch.tensor(soft, dtype=torch.float32), dim=1)
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
     lengths = [len(ids) for ids in encoded]
     steps = planned_steps(len(texts), batch_size, epochs, max_steps)
@@ -80,7 +98,12 @@ def classify_tune(
             states = hf(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
             pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            loss = loss_fn(head(pooled), y[rows])
+            logits = head(pooled)
+            loss = loss_fn(logits, y[rows])
+            if teacher is not None:
+                student = torch.log_softmax(logits / temperature, dim=1)
+                kl = torch.nn.functional.kl_div(student, teacher[rows], reduction="batchmean")
+                loss = (1 - distill_weight) * loss + distill_weight * temperature**2 * kl
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -148,7 +148,8 @@ class RouterContract:
     def test_save_load_same_predictions(self, router, embedder, tmp_path: Path, monkeypatch):
         self.float32(router, monkeypatch)
         router.save(tmp_path / "r")
-        again = load_router(tmp_path / "r", embedder if self.system != "finetuned" else None)
+        own = getattr(router, "stores_embedder", False)  # a tuned router loads its own weights
+        again = load_router(tmp_path / "r", None if own else embedder)
         texts = [q for q, _ in QUERIES] + OOS_VAL
         runs = count_onnx_runs(again, monkeypatch)
         a, ca = router.predict(texts)
@@ -257,6 +258,57 @@ class TestFinetuned(RouterContract):
         tuned = router.head.proba(router.features(texts))
         frozen = router.frozen_head.proba(router.frozen_features(texts))
         np.testing.assert_allclose(router.proba(texts), (tuned + frozen) / 2, rtol=1e-5)
+
+
+class TestDistilled(RouterContract):
+    system = "distilled"
+    # a teacher that is not a transformer keeps the test fast; the default is mpnet int8
+    config = {
+        "max_steps": 2,
+        "batch_size": 4,
+        "c": 10.0,
+        "progress": False,
+        "teacher_embedder": HashEmbedder(),
+        "teacher_folds": 2,
+    }
+
+    def test_records_its_teacher(self, router, tmp_path: Path, monkeypatch):
+        self.float32(router, monkeypatch)
+        folder, manifest = read_router(router.save(tmp_path / "r"))
+        assert manifest.state["teacher"]["name"] == "hash-bow"
+        assert manifest.parameters["teacher"] == "all-mpnet-base-v2-onnx-int8"  # the default name
+        assert 0.0 <= router.training["teacher_train_accuracy"] <= 1.0
+        assert router.soft_targets is None  # fit-time only
+        again = load_router(tmp_path / "r")
+        assert again.name == "distilled" and again.teacher_record == manifest.state["teacher"]
+        again.save(tmp_path / "r")  # a loaded router keeps its teacher's record when saved again
+        assert read_router(tmp_path / "r")[1].state["teacher"]["name"] == "hash-bow"
+
+    def test_teacher_targets_are_cross_fitted(self, router):
+        soft = router.teacher_probabilities(TEXTS, INTENTS)
+        assert soft.shape == (len(TEXTS), len(TRAIN))
+        np.testing.assert_allclose(soft.sum(axis=1), 1.0, rtol=1e-5)
+        # a head fitted on the ticket itself would put ~all of its mass on the ticket's intent
+        # (its kNN half finds the ticket at similarity 1); held out, the teacher is less sure
+        full = make_router("logistic", HashEmbedder(), c=10.0).fit(TEXTS, INTENTS)
+        seen = full.head.proba(HashEmbedder().embed(TEXTS))
+        gold = [sorted(TRAIN).index(i) for i in INTENTS]
+        rows = np.arange(len(TEXTS))
+        assert soft[rows, gold].mean() < seen[rows, gold].mean()
+
+
+def test_distilled_settings_are_checked(embedder):
+    with pytest.raises(ModelError, match="distill_weight"):
+        make_router("distilled", embedder, distill_weight=1.5)
+    with pytest.raises(ModelError, match="teacher_folds"):
+        make_router("distilled", embedder, teacher_folds=1)
+
+
+def test_distillation_targets_must_fit_the_texts(embedder):
+    from inhouse.tune.classify import classify_tune
+
+    with pytest.raises(ValueError, match="soft_targets has shape"):
+        classify_tune(embedder.model, TEXTS, INTENTS, soft_targets=np.ones((3, 4)), max_steps=1)
 
 
 def test_finetuned_tunes_only_by_classification(embedder):

@@ -163,6 +163,12 @@ class FinetunedRouter(Thresholded):
         return view_features(self.base_embedder, texts, self.config["layers"])
 
     def _tune(self, model: Any, texts: list[str], intents: Sequence[str]) -> dict[str, float]:
+        return self._classify_tune(model, texts, intents)
+
+    def _classify_tune(
+        self, model: Any, texts: list[str], intents: Sequence[str], **extra: Any
+    ) -> dict[str, float]:
+        """`classify_tune` with this router's settings; `extra` goes to it as they are."""
         cfg = self.config
         return classify_tune(
             model,
@@ -178,6 +184,7 @@ class FinetunedRouter(Thresholded):
             max_steps=cfg["max_steps"],
             seed=cfg["seed"],
             progress=self.progress,
+            **extra,
         )
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> FinetunedRouter:
@@ -239,12 +246,16 @@ class FinetunedRouter(Thresholded):
             np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
             export_onnx(folder / ONNX_FILE, self.views(), self.config["serve_precision"])
 
-        # the sha256 of the tuned weights in memory, as `load` checks them: a router loaded
-        # from a folder (then calibrated) and saved again records the same one
-        tuned = fingerprint(_Tuned(self.embedder.model, self.embedder.name))  # type: ignore[attr-defined]
-        state = {"tuned": tuned.model_dump(), "training": self.training}
         classes = self.head.classes
-        return save_router(self, path, write, self.config, classes, self.base_embedder, state)
+        base = self.base_embedder
+        return save_router(self, path, write, self.config, classes, base, self.state())
+
+    def state(self) -> dict[str, Any]:
+        """What the manifest keeps besides the settings: the tuned weights' fingerprint, as
+        `load` checks them (a router loaded, calibrated and saved again records the same one),
+        and the training figures."""
+        tuned = fingerprint(_Tuned(self.embedder.model, self.embedder.name))  # type: ignore[attr-defined]
+        return {"tuned": tuned.model_dump(), "training": self.training}
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> FinetunedRouter:

@@ -55,7 +55,7 @@ class LinearHead:
         # (dim, n) contiguous: one message against 10k tickets is 2-3x faster than vectors.T
         self._bank = np.ascontiguousarray(self.vectors.T)
 
-    def config(self) -> dict[str, float]:
+    def config(self) -> dict[str, Any]:
         return {
             "c": self.c,
             "knn_weight": self.knn_weight,
