@@ -304,6 +304,12 @@ def test_distilled_settings_are_checked(embedder):
         make_router("distilled", embedder, teacher_folds=1)
 
 
+def test_a_missing_teacher_says_how_to_install_it(embedder):
+    router = make_router("distilled", embedder, teacher="no-such-encoder", progress=False)
+    with pytest.raises(ModelError, match="teacher 'no-such-encoder' cannot be loaded"):
+        router.fit(TEXTS, INTENTS)
+
+
 def test_distillation_targets_must_fit_the_texts(embedder):
     from inhouse.tune.classify import classify_tune
 

@@ -66,7 +66,7 @@ class DistilledRouter(FinetunedRouter):
     def teacher_probabilities(self, texts: Sequence[str], intents: Sequence[str]) -> np.ndarray:
         """The teacher's cross-fitted probabilities for `texts` (columns: sorted intents)."""
         cfg = self.config
-        teacher = self.teacher_embedder or load_named_embedder(cfg["teacher"])
+        teacher = self.teacher_embedder or _load_teacher(cfg["teacher"])
         self.teacher_embedder = teacher
         x = view_features(teacher, texts, (-1,))
         y = np.asarray(intents, dtype=object)
@@ -119,3 +119,18 @@ class DistilledRouter(FinetunedRouter):
         assert isinstance(router, DistilledRouter)
         router.teacher_record = manifest.state.get("teacher")
         return router
+
+
+def _load_teacher(name: str) -> Embedder:
+    try:
+        return load_named_embedder(name)
+    except ModelError as e:
+        how = (
+            "inhouse models install all-mpnet-base-v2 && "
+            "inhouse models export all-mpnet-base-v2 --precision int8"
+            if name == DEFAULT_TEACHER
+            else "register it, or pass teacher=NAME of a registered embedder"
+        )
+        raise ModelError(
+            f"the distilled router's teacher {name!r} cannot be loaded ({e}); {how}"
+        ) from None
