@@ -259,6 +259,24 @@ def test_the_bench_shares_the_hybrids_index_with_family_hybrid() -> None:
     assert family.metrics["mrr"] == 1.0  # each id its own family: the hybrid's order
 
 
+def test_a_dense_index_can_read_only_a_messages_first_words(tmp_path: Path) -> None:
+    dense = DenseRetriever(shared_embedder(), chunk=False, query_words=3)
+    dense.index(articles_frame())
+    long = "reset my pin please, and also tell me how cheque clearing works and what fees apply"
+    assert dense.search([long], k=3) == dense.search(["reset my pin"], k=3)
+    dense.save(tmp_path / "idx")
+    again = load_retriever(tmp_path / "idx", embedder=shared_embedder())
+    assert isinstance(again, DenseRetriever) and again.query_words == 3
+    whole = dense.reading("whole", query_words=None)  # the same vectors, read whole
+    assert whole._index is dense._index and whole.search([long], k=3) != dense.search([long], 3)
+
+
+def test_family_hybrid_reads_the_first_words_of_a_message_in_its_dense_half() -> None:
+    family = make_retriever("family-hybrid", shared_embedder())
+    dense = [p for p in family.parts if isinstance(p, DenseRetriever)]
+    assert [d.query_words for d in dense] == [250]
+
+
 def test_rrf_matches_hand_computed_scores() -> None:
     fused = rrf([[("a", 9.0), ("b", 1.0)], [("b", 5.0), ("c", 4.0)]], k0=1)
     assert fused[0] == ("b", pytest.approx(1 / 3 + 1 / 2))

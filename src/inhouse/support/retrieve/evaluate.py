@@ -69,7 +69,7 @@ def joined_queries(
     return out
 
 
-def _timed_search(
+def timed_search(
     retriever: Retriever, queries: Sequence[RetrievalQuery], k: int = 100
 ) -> tuple[list[Hits], Timing]:
     """Search one query at a time, as a live request would; the results and their timing."""
@@ -123,7 +123,8 @@ def bench_retrieval(
             built[key] = (r, time.perf_counter() - t0)
         shared, seconds = built[key]
         if isinstance(r, DenseRetriever) and isinstance(shared, DenseRetriever) and shared is not r:
-            shared = shared.reading(r.query_mode, r.temperature)  # same vectors, read another way
+            # the same vectors, read another way
+            shared = shared.reading(r.query_mode, r.temperature, r.query_words)
         return shared, seconds
 
     def system(name: str) -> tuple[Retriever, float]:
@@ -145,7 +146,7 @@ def bench_retrieval(
     rows = []
     for name in wanted:
         retriever, fit_seconds = system(name)
-        results, timing = _timed_search(retriever, data.test)
+        results, timing = timed_search(retriever, data.test)
         dev = retriever.search([q.text for q in data.dev], k=100) if data.dev else []
         dev_joined = {
             label: retrieval_metrics(retriever.search([q.text for q in qs], k=100), qs)
