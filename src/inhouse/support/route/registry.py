@@ -70,8 +70,8 @@ SYSTEMS: dict[str, System[Router]] = by_name(
         "distilled",
         "distilled:DistilledRouter",
         "in-house",
-        "finetuned, tuned towards a bigger teacher's probabilities (default all-mpnet-base-v2 "
-        "int8, used only while fitting): the teacher's accuracy at MiniLM's serving cost",
+        "finetuned, tuned towards a bigger teacher's cross-fitted probabilities (default "
+        "all-mpnet-base-v2 int8, used only while fitting); serves at MiniLM's cost",
     ),
 )
 
