@@ -17,7 +17,7 @@ from inhouse.support.retrieve.bm25 import BM25Retriever
 from inhouse.support.retrieve.dense import DenseRetriever
 from inhouse.support.retrieve.family import FamilyRetriever, families_of
 from inhouse.support.retrieve.hybrid import HybridRetriever
-from inhouse.support.retrieve.registry import load_retriever, make_retriever
+from inhouse.support.retrieve.registry import FAMILY_QUERY_WORDS, load_retriever, make_retriever
 from inhouse.support.retrieve.tune import TuneConfig
 
 ARTICLES = [
@@ -274,7 +274,7 @@ def test_a_dense_index_can_read_only_a_messages_first_words(tmp_path: Path) -> N
 def test_family_hybrid_reads_the_first_words_of_a_message_in_its_dense_half() -> None:
     family = make_retriever("family-hybrid", shared_embedder())
     dense = [p for p in family.parts if isinstance(p, DenseRetriever)]
-    assert [d.query_words for d in dense] == [250]
+    assert [d.query_words for d in dense] == [FAMILY_QUERY_WORDS] and FAMILY_QUERY_WORDS > 0
 
 
 def test_rrf_matches_hand_computed_scores() -> None:

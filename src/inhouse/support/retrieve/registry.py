@@ -39,9 +39,14 @@ def _dense(embedder: Embedder | None, tune: TuneConfig | None) -> Retriever:
 HYBRID_K0 = 10.0
 
 
-def _hybrid(embedder: Embedder | None, tune: TuneConfig | None, k0: float) -> Retriever:
-    parts: list[Retriever] = [BM25Retriever(), DenseRetriever(embedder, chunk=False)]
-    return HybridRetriever(parts, k0=k0)
+def _hybrid(
+    embedder: Embedder | None,
+    tune: TuneConfig | None,
+    k0: float,
+    query_words: int | None = None,
+) -> HybridRetriever:
+    dense = DenseRetriever(embedder, chunk=False, query_words=query_words)
+    return HybridRetriever([BM25Retriever(), dense], k0=k0)
 
 
 def _tuned_hybrid(embedder: Embedder | None, tune: TuneConfig | None, k0: float) -> Retriever:
@@ -92,8 +97,7 @@ def _family_hybrid(
     weight: float,
     query_words: int | None,
 ) -> Retriever:
-    dense = DenseRetriever(embedder, chunk=False, query_words=query_words)
-    inner = HybridRetriever([BM25Retriever(), dense], k0=k0)
+    inner = _hybrid(embedder, tune, k0, query_words)
     return FamilyRetriever(inner, top=top, weight=weight)
 
 

@@ -41,7 +41,7 @@ class DistilledRouter(FinetunedRouter):
 
     name = "distilled"
     kind: RouterKind = "in-house"
-    teacher_record: dict[str, Any] | None = None  # a loaded router's teacher, from its manifest
+    teacher_record: dict[str, Any] | None = None  # name, sha256, dim: set by `fit` or `load`
 
     def __init__(
         self,
@@ -74,6 +74,7 @@ class DistilledRouter(FinetunedRouter):
         cfg = self.config
         teacher = self.teacher_embedder or _load_teacher(cfg["teacher"])
         self.teacher_embedder = teacher
+        self.teacher_record = fingerprint(teacher).model_dump()
         x = view_features(teacher, texts, (-1,))
         y = np.asarray(intents, dtype=object)
         classes = sorted(set(intents))
@@ -84,21 +85,20 @@ class DistilledRouter(FinetunedRouter):
             head = LinearHead(**self.head.config()).fit(x[seen], y[seen])
             columns = [classes.index(c) for c in head.classes]  # a fold may miss a rare intent
             soft[np.ix_(~seen, columns)] = head.proba(x[~seen])
-        self.training["teacher_train_accuracy"] = float(
-            np.mean(np.asarray(classes, dtype=object)[soft.argmax(1)] == y)
-        )
         return soft
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> DistilledRouter:
         """Score the tickets with the teacher (cross-fitted), then tune as `finetuned` does."""
         texts = check_texts(texts)
         check_labels(texts, intents)
-        self.training = {}
-        self.soft_targets = self.teacher_probabilities(texts, intents)
-        teacher_accuracy = self.training["teacher_train_accuracy"]
-        super().fit(texts, intents)
-        self.training["teacher_train_accuracy"] = teacher_accuracy
-        self.soft_targets = None  # fit-time only
+        soft = self.teacher_probabilities(texts, intents)
+        best = np.asarray(sorted(set(intents)), dtype=object)[soft.argmax(1)]
+        self.soft_targets = soft
+        try:
+            super().fit(texts, intents)
+        finally:
+            self.soft_targets = None  # fit-time only
+        self.training["teacher_train_accuracy"] = float(np.mean(best == np.asarray(intents)))
         return self
 
     def _tune(self, model: Any, texts: list[str], intents: Sequence[str]) -> dict[str, float]:
@@ -113,9 +113,7 @@ class DistilledRouter(FinetunedRouter):
         )
 
     def state(self) -> dict[str, Any]:
-        teacher = self.teacher_embedder
-        record = fingerprint(teacher).model_dump() if teacher is not None else self.teacher_record
-        return super().state() | {"teacher": record}
+        return super().state() | {"teacher": self.teacher_record}
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder | None, manifest: Manifest) -> DistilledRouter:
